@@ -1,0 +1,54 @@
+package io.fedpipe.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/** A frozen float32 weight stored as is: materializing it costs nothing. */
+public final class DenseWeight implements FrozenWeight {
+
+    private final NDArray value;
+
+    /** Takes ownership of {@code value} (it must not require gradients). */
+    public DenseWeight(NDArray value) {
+        if (value.getDataType() != DataType.FLOAT32) {
+            throw new IllegalArgumentException("dense weights are float32, got " + value.getDataType());
+        }
+        this.value = value;
+    }
+
+    public static DenseWeight of(NDManager manager, HostTensor tensor) {
+        return new DenseWeight(manager.create(tensor.data(), new Shape(tensor.shape())));
+    }
+
+    @Override
+    public NDArray materialize(NDManager scope) {
+        return value;
+    }
+
+    @Override
+    public Shape shape() {
+        return value.getShape();
+    }
+
+    @Override
+    public long storedBytes() {
+        return value.size() * Float.BYTES;
+    }
+
+    @Override
+    public HostTensor toHost() {
+        return new HostTensor(value.getShape().getShape(), value.toFloatArray());
+    }
+
+    @Override
+    public String format() {
+        return "fp32";
+    }
+
+    @Override
+    public void close() {
+        value.close();
+    }
+}

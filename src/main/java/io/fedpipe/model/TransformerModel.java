@@ -1,0 +1,316 @@
+package io.fedpipe.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.norm.LayerNorm;
+import io.fedpipe.lora.LoraConfig;
+import io.fedpipe.lora.LoraLinear;
+import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.lora.MatrixId;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * A transformer on the DJL device: frozen base weights (any storage format) plus LoRA
+ * adapters, with the exact Hugging Face semantics of BERT (post-LN, erf GELU) and GPT-2
+ * (pre-LN, tanh GELU, causal attention).
+ *
+ * <p>The forward pass is exposed per stage ({@link #embed}, {@link #block}, {@link #finish})
+ * so a trainer can recompute one block at a time and never hold more than one block's
+ * dequantized weights and activations graph (STACK.md rule 15). Every array an operation
+ * creates belongs to the manager of its input, i.e. to the caller's step scope; the model's
+ * own manager only ever holds weights and adapters.
+ */
+public final class TransformerModel implements AutoCloseable {
+
+    /** Added to attention scores of masked positions: exp() of it is exactly 0 in float32. */
+    static final float MASKED = -1e9f;
+
+    private final TransformerConfig config;
+    private final NDManager manager;
+    private final NDArray wordEmbeddings;
+    private final NDArray positionEmbeddings;
+    private final NDArray typeEmbeddings;
+    private final NDArray embeddingNormGain;
+    private final NDArray embeddingNormBias;
+    private final NDArray finalNormGain;
+    private final NDArray finalNormBias;
+    private final List<Block> blocks;
+
+    private record Block(Map<LoraTarget, LoraLinear> linears, NDArray n1g, NDArray n1b, NDArray n2g, NDArray n2b) {}
+
+    private TransformerModel(TransformerConfig config, NDManager manager, TransformerWeights w, LoraConfig lora,
+            FrozenWeightFactory freezer, long seed) {
+        this.config = config;
+        this.manager = manager;
+        this.wordEmbeddings = create(w.wordEmbeddings());
+        this.positionEmbeddings = create(w.positionEmbeddings());
+        this.typeEmbeddings = create(w.typeEmbeddings());
+        this.embeddingNormGain = create(w.embeddingNormGain());
+        this.embeddingNormBias = create(w.embeddingNormBias());
+        this.finalNormGain = create(w.finalNormGain());
+        this.finalNormBias = create(w.finalNormBias());
+        Random random = new Random(seed);
+        this.blocks = new ArrayList<>();
+        for (int i = 0; i < config.layers(); i++) {
+            BlockWeights bw = w.blocks().get(i);
+            Map<LoraTarget, LoraLinear> linears = new EnumMap<>(LoraTarget.class);
+            for (LoraTarget t : LoraTarget.values()) {
+                MatrixId id = new MatrixId(i, t);
+                LinearWeights lw = bw.linear(t);
+                int rank = lora == null ? 0 : lora.rank(id);
+                float scale = lora == null ? 0 : lora.scale(id);
+                float dropout = lora == null ? 0 : lora.dropout();
+                linears.put(t, new LoraLinear(manager, freezer.freeze(manager, id, lw.weight()), create(lw.bias()),
+                        rank, scale, dropout, random));
+            }
+            blocks.add(new Block(linears, create(bw.norm1Gain()), create(bw.norm1Bias()),
+                    create(bw.norm2Gain()), create(bw.norm2Bias())));
+        }
+        if (lora != null) {
+            for (MatrixId id : lora.ranks().keySet()) {
+                if (id.layer() >= config.layers()) {
+                    throw new IllegalArgumentException("LoRA config adapts " + id + " but the model has "
+                            + config.layers() + " layers");
+                }
+            }
+        }
+    }
+
+    /**
+     * Puts the weights on the device under a new sub-manager of {@code parent}.
+     *
+     * @param lora    adapters to add, or null for the plain model
+     * @param freezer storage of the frozen linear weights
+     * @param seed    seeds the adapters' initialisation
+     */
+    public static TransformerModel create(NDManager parent, TransformerWeights weights, LoraConfig lora,
+            FrozenWeightFactory freezer, long seed) {
+        NDManager m = parent.newSubManager();
+        try {
+            return new TransformerModel(weights.config(), m, weights, lora, freezer, seed);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    private NDArray create(HostTensor t) {
+        return t == null ? null : manager.create(t.data(), new Shape(t.shape()));
+    }
+
+    public TransformerConfig config() {
+        return config;
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    public int layers() {
+        return blocks.size();
+    }
+
+    public LoraLinear linear(MatrixId id) {
+        return blocks.get(id.layer()).linears().get(id.target());
+    }
+
+    /** The (tied) token embedding matrix {@code [vocab, d]}. */
+    public NDArray wordEmbeddings() {
+        return wordEmbeddings;
+    }
+
+    /**
+     * Token + position (+ token type) embeddings, and BERT's embedding LayerNorm.
+     *
+     * @param ids            {@code [B, T]} int64 token ids
+     * @param typeIds        {@code [B, T]} token types (BERT), or null for all zeros
+     * @param positionOffset position of the first token (cached prefix length in generation)
+     */
+    public NDArray embed(NDArray ids, NDArray typeIds, int positionOffset) {
+        long t = ids.getShape().get(1);
+        if (positionOffset + t > config.maxPositions()) {
+            throw new IllegalArgumentException("sequence of " + (positionOffset + t) + " tokens exceeds the model's "
+                    + config.maxPositions() + " positions");
+        }
+        NDManager scope = ids.getManager();
+        NDArray x = Embedding.embedding(ids, wordEmbeddings, SparseFormat.DENSE).singletonOrThrow();
+        NDArray positions = scope.arange(positionOffset, positionOffset + (int) t, 1, DataType.INT64);
+        x = x.addi(Embedding.embedding(positions, positionEmbeddings, SparseFormat.DENSE).singletonOrThrow());
+        if (config.family() == TransformerConfig.Family.BERT) {
+            NDArray types = typeIds != null ? typeIds : scope.zeros(ids.getShape(), DataType.INT64);
+            x = x.addi(Embedding.embedding(types, typeEmbeddings, SparseFormat.DENSE).singletonOrThrow());
+            x = layerNorm(x, embeddingNormGain, embeddingNormBias);
+        }
+        return x;
+    }
+
+    /**
+     * One transformer block.
+     *
+     * @param x        {@code [B, T, d]}
+     * @param mask     additive attention mask broadcastable to {@code [B, heads, T, T_total]}, or null
+     * @param cache    keys/values of earlier positions to extend (generation), or null
+     * @param training enables adapter dropout
+     */
+    public NDArray block(int layer, NDArray x, NDArray mask, KvCache cache, boolean training) {
+        Block b = blocks.get(layer);
+        if (config.family() == TransformerConfig.Family.BERT) {
+            NDArray attn = attention(layer, b, x, mask, cache, training);
+            NDArray h = layerNorm(attn.addi(x), b.n1g(), b.n1b());
+            NDArray f = b.linears().get(LoraTarget.FFN_IN).forward(h, training).getNDArrayInternal().gelu();
+            f = b.linears().get(LoraTarget.FFN_OUT).forward(f, training);
+            return layerNorm(f.addi(h), b.n2g(), b.n2b());
+        }
+        NDArray h = x.add(attention(layer, b, layerNorm(x, b.n1g(), b.n1b()), mask, cache, training));
+        NDArray f = b.linears().get(LoraTarget.FFN_IN).forward(layerNorm(h, b.n2g(), b.n2b()), training);
+        f = b.linears().get(LoraTarget.FFN_OUT).forward(geluTanh(f), training);
+        return f.addi(h);
+    }
+
+    /** After the last block: GPT-2's final LayerNorm; identity for BERT. */
+    public NDArray finish(NDArray x) {
+        return config.family() == TransformerConfig.Family.GPT2 ? layerNorm(x, finalNormGain, finalNormBias) : x;
+    }
+
+    /** The whole stack: embeddings, every block, final norm. */
+    public NDArray forward(NDArray ids, NDArray typeIds, NDArray mask, KvCache cache, boolean training) {
+        int offset = cache == null ? 0 : cache.length();
+        NDArray x = embed(ids, typeIds, offset);
+        for (int i = 0; i < blocks.size(); i++) {
+            x = block(i, x, mask, cache, training);
+        }
+        return finish(x);
+    }
+
+    private NDArray attention(int layer, Block b, NDArray x, NDArray mask, KvCache cache, boolean training) {
+        Shape s = x.getShape();
+        long batch = s.get(0);
+        long t = s.get(1);
+        int heads = config.heads();
+        int d = config.headDim();
+        // Scaling q (B·T·d values) is cheaper than scaling the scores (B·h·T·T values).
+        NDArray q = splitHeads(b.linears().get(LoraTarget.Q).forward(x, training).muli(1.0 / Math.sqrt(d)), batch, t);
+        NDArray k = splitHeads(b.linears().get(LoraTarget.K).forward(x, training), batch, t);
+        NDArray v = splitHeads(b.linears().get(LoraTarget.V).forward(x, training), batch, t);
+        if (cache != null) {
+            if (cache.keys(layer) != null) {
+                k = NDArrays.concat(new ai.djl.ndarray.NDList(cache.keys(layer), k), 2);
+                v = NDArrays.concat(new ai.djl.ndarray.NDList(cache.values(layer), v), 2);
+            }
+            cache.put(layer, k, v);
+        }
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2));
+        if (mask != null) {
+            scores = scores.addi(mask);
+        }
+        NDArray context = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(batch, t, (long) heads * d);
+        return b.linears().get(LoraTarget.O).forward(context, training);
+    }
+
+    private NDArray splitHeads(NDArray x, long batch, long t) {
+        return x.reshape(batch, t, config.heads(), config.headDim()).transpose(0, 2, 1, 3);
+    }
+
+    private NDArray layerNorm(NDArray x, NDArray gain, NDArray bias) {
+        return LayerNorm.layerNorm(x, new Shape(config.hidden()), gain, bias, (float) config.layerNormEps())
+                .singletonOrThrow();
+    }
+
+    /** GPT-2's GELU: {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))} (Hendrycks & Gimpel). */
+    static NDArray geluTanh(NDArray x) {
+        // tanh saves its output for the backward pass: everything after it must not be in place.
+        NDArray inner = x.pow(3).muli(0.044715).addi(x).muli(Math.sqrt(2 / Math.PI)).tanh();
+        return inner.add(1).mul(x).muli(0.5);
+    }
+
+    /**
+     * Additive mask {@code [B, 1, 1, T]} that hides padding keys: 0 where
+     * {@code attentionMask} is 1, {@link #MASKED} where it is 0.
+     */
+    public static NDArray paddingMask(NDArray attentionMask) {
+        Shape s = attentionMask.getShape();
+        NDArray keep = attentionMask.toType(DataType.FLOAT32, false);
+        return keep.neg().addi(1).muli(MASKED).reshape(s.get(0), 1, 1, s.get(1));
+    }
+
+    /**
+     * Additive causal mask {@code [1, 1, T, P + T]} for T new positions after P cached ones:
+     * position {@code P + i} sees keys {@code 0 .. P + i}.
+     */
+    public static NDArray causalMask(NDManager scope, int newTokens, int cached) {
+        int total = cached + newTokens;
+        float[] m = new float[newTokens * total];
+        for (int i = 0; i < newTokens; i++) {
+            for (int j = cached + i + 1; j < total; j++) {
+                m[i * total + j] = MASKED;
+            }
+        }
+        return scope.create(m, new Shape(1, 1, newTokens, total));
+    }
+
+    /** Adapted matrices with their layers, in layer order. */
+    public List<MatrixId> adaptedMatrices() {
+        List<MatrixId> ids = new ArrayList<>();
+        for (int i = 0; i < blocks.size(); i++) {
+            for (Map.Entry<LoraTarget, LoraLinear> e : blocks.get(i).linears().entrySet()) {
+                if (e.getValue().rank() > 0) {
+                    ids.add(new MatrixId(i, e.getKey()));
+                }
+            }
+        }
+        return ids;
+    }
+
+    /** Folds every adapter into its base weight (which becomes dense float32). */
+    public void mergeAdapters() {
+        for (Block b : blocks) {
+            for (LoraLinear l : b.linears().values()) {
+                l.merge();
+            }
+        }
+    }
+
+    /** Bytes of all frozen linear weights as stored (what the bit-width changes). */
+    public long frozenLinearBytes() {
+        long n = 0;
+        for (Block b : blocks) {
+            for (LoraLinear l : b.linears().values()) {
+                n += l.weight().storedBytes();
+            }
+        }
+        return n;
+    }
+
+    /** The current weights on the host; adapters are not included (merge first to include them). */
+    public TransformerWeights toHostWeights() {
+        List<BlockWeights> bws = new ArrayList<>();
+        for (Block b : blocks) {
+            Map<LoraTarget, LinearWeights> l = new EnumMap<>(LoraTarget.class);
+            for (Map.Entry<LoraTarget, LoraLinear> e : b.linears().entrySet()) {
+                LoraLinear ll = e.getValue();
+                l.put(e.getKey(), new LinearWeights(ll.weight().toHost(), host(ll.bias())));
+            }
+            bws.add(new BlockWeights(l, host(b.n1g()), host(b.n1b()), host(b.n2g()), host(b.n2b())));
+        }
+        return new TransformerWeights(config, host(wordEmbeddings), host(positionEmbeddings), host(typeEmbeddings),
+                host(embeddingNormGain), host(embeddingNormBias), bws, host(finalNormGain), host(finalNormBias));
+    }
+
+    private static HostTensor host(NDArray a) {
+        return a == null ? null : new HostTensor(a.getShape().getShape(), a.toFloatArray());
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
