@@ -88,6 +88,14 @@ public final class SequenceClassifier implements AutoCloseable {
         return logits.logSoftmax(-1).get(new NDIndex().addAllDim().addPickDim(labels.reshape(b, 1))).neg().mean();
     }
 
+    /** Adapters and the head: everything fine-tuning updates. */
+    public java.util.List<NDArray> trainableParameters() {
+        java.util.List<NDArray> params = new java.util.ArrayList<>(encoder.adapterParameters());
+        params.add(headWeight);
+        params.add(headBias);
+        return params;
+    }
+
     public HostTensor hostHeadWeight() {
         return new HostTensor(headWeight.getShape().getShape(), headWeight.toFloatArray());
     }

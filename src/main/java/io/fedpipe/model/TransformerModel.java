@@ -227,8 +227,9 @@ public final class TransformerModel implements AutoCloseable {
 
     /** GPT-2's GELU: {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))} (Hendrycks & Gimpel). */
     static NDArray geluTanh(NDArray x) {
-        // tanh saves its output for the backward pass: everything after it must not be in place.
-        NDArray inner = x.pow(3).muli(0.044715).addi(x).muli(Math.sqrt(2 / Math.PI)).tanh();
+        // pow and tanh save their outputs for the backward pass: neither output may be changed in
+        // place, hence x·x·x and the out-of-place ops after tanh.
+        NDArray inner = x.mul(x).mul(x).muli(0.044715).addi(x).muli(Math.sqrt(2 / Math.PI)).tanh();
         return inner.add(1).mul(x).muli(0.5);
     }
 
@@ -268,6 +269,16 @@ public final class TransformerModel implements AutoCloseable {
             }
         }
         return ids;
+    }
+
+    /** The adapters' A and B arrays, in {@link #adaptedMatrices()} order: what training updates. */
+    public List<NDArray> adapterParameters() {
+        List<NDArray> params = new ArrayList<>();
+        for (MatrixId id : adaptedMatrices()) {
+            params.add(linear(id).loraA());
+            params.add(linear(id).loraB());
+        }
+        return params;
     }
 
     /** Folds every adapter into its base weight (which becomes dense float32). */

@@ -20,7 +20,6 @@ import io.fedpipe.model.TransformerModel;
 import io.fedpipe.model.TransformerWeights;
 import java.util.EnumSet;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -48,7 +47,7 @@ class LoraLinearTest {
         LoraConfig lora = LoraConfig.uniform(c.layers(), EnumSet.allOf(LoraTarget.class), 3, 6f, 0f);
         try (NDManager m = NDManager.newBaseManager();
                 TransformerModel model = TransformerModel.create(m, base, lora, FrozenWeightFactory.dense(), 9)) {
-            randomize(model, 21);
+            TinyModels.randomizeAdapters(model, 21);
             long[] ids = {2, 7, 9, 33, 41, 5, 0, 0, 8, 9, 10, 11, 12, 13, 14, 15};
             long[] mask = {1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1};
             NDArray idArr = m.create(ids, new Shape(2, 8));
@@ -101,7 +100,7 @@ class LoraLinearTest {
         try (NDManager m = NDManager.newBaseManager();
                 TransformerModel enc = TransformerModel.create(m, TransformerWeights.random(c, 4), lora,
                         FrozenWeightFactory.dense(), 3)) {
-            randomize(enc, 8);
+            TinyModels.randomizeAdapters(enc, 8);
             SequenceClassifier clf = new SequenceClassifier(enc, 3, 1);
             try (NDManager step = m.newSubManager()) {
                 NDArray ids = step.create(new long[] {1, 2, 3, 4, 5, 6}, new Shape(2, 3));
@@ -134,18 +133,6 @@ class LoraLinearTest {
                 assertTrue(clf.headWeight().getGradient().abs().sum().getFloat() > 0);
                 assertFalse(enc.wordEmbeddings().hasGradient());
             }
-        }
-    }
-
-    static void randomize(TransformerModel model, long seed) {
-        Random r = new Random(seed);
-        for (var id : model.adaptedMatrices()) {
-            var l = model.linear(id);
-            float[] b = new float[l.out() * l.rank()];
-            for (int i = 0; i < b.length; i++) {
-                b[i] = (float) (r.nextGaussian() * 0.1);
-            }
-            l.setAdapter(l.hostA(), new HostTensor(new long[] {l.out(), l.rank()}, b));
         }
     }
 }

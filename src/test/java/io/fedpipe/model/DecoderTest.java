@@ -32,7 +32,7 @@ class DecoderTest {
     @Test
     void futureTokensCannotChangePastLogits() {
         try (NDManager m = NDManager.newBaseManager(); TransformerModel dec = decoder(m)) {
-            randomizeAdapters(dec, 3);
+            TinyModels.randomizeAdapters(dec, 3);
             CausalLm lm = new CausalLm(dec);
             long[] a = {1, 5, 9, 13, 17, 21, 25, 29};
             long[] b = {1, 5, 9, 13, 40, 2, 3, 60};
@@ -52,7 +52,7 @@ class DecoderTest {
     @Test
     void generationWithKvCacheEqualsFullRecompute() {
         try (NDManager m = NDManager.newBaseManager(); TransformerModel dec = decoder(m)) {
-            randomizeAdapters(dec, 4);
+            TinyModels.randomizeAdapters(dec, 4);
             CausalLm lm = new CausalLm(dec);
             long[] prompt = {3, 14, 15, 9, 26};
             long[] cached = lm.generate(m, prompt, 20, true);
@@ -82,18 +82,5 @@ class DecoderTest {
         HostTensor v = back.blocks().get(0).linear(LoraTarget.V).weight();
         HostTensor cAttn = hf.get("h.0.attn.c_attn.weight");
         assertEquals(cAttn.data()[2 * 96 + 64 + 5], v.data()[5 * 32 + 2]);
-    }
-
-    /** Gives B non-zero values so adapters really change the outputs under test. */
-    static void randomizeAdapters(TransformerModel model, long seed) {
-        java.util.Random r = new java.util.Random(seed);
-        for (var id : model.adaptedMatrices()) {
-            var l = model.linear(id);
-            float[] b = new float[l.out() * l.rank()];
-            for (int i = 0; i < b.length; i++) {
-                b[i] = (float) (r.nextGaussian() * 0.05);
-            }
-            l.setAdapter(l.hostA(), new HostTensor(new long[] {l.out(), l.rank()}, b));
-        }
     }
 }
