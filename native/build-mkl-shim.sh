@@ -4,7 +4,7 @@
 # Why: DJL's libtorch links Intel oneMKL, which takes a generic slow path on AMD
 # processors because it asks mkl_serv_intel_cpu_true() whether it runs on Intel.
 # Preloading a library whose answer is "yes" lets MKL pick its AVX2/AVX-512 kernels,
-# which AMD Zen CPUs run correctly (parity test: NativeTuningParityTest).
+# which AMD Zen CPUs run correctly (parity test: MklShimParityTest).
 # See docs/decisions/0003-mkl-vendor-shim.md.
 #
 # The real shim is compiled only where it is safe: an AMD CPU with AVX2 and FMA, and

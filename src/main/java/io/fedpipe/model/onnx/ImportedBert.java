@@ -1,5 +1,7 @@
 package io.fedpipe.model.onnx;
 
+import io.fedpipe.model.TransformerConfig;
+
 import io.fedpipe.model.HostTensor;
 import java.util.LinkedHashMap;
 import java.util.Objects;
@@ -12,7 +14,7 @@ import java.util.Objects;
  * @param config  hyper-parameters derived from the tensor shapes and the graph
  * @param weights the caller's own map; its tensors may share value arrays with the parsed graph only
  */
-public record ImportedBert(BertConfig config, LinkedHashMap<String, HostTensor> weights) {
+public record ImportedBert(TransformerConfig config, LinkedHashMap<String, HostTensor> weights) {
 
     public ImportedBert {
         Objects.requireNonNull(config, "config");

@@ -1,5 +1,7 @@
 package io.fedpipe.model.onnx;
 
+import io.fedpipe.model.TransformerConfig;
+
 import io.fedpipe.model.HostTensor;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -67,7 +69,7 @@ public final class MiniLmOnnxImporter {
      */
     public static ImportedBert fromGraph(OnnxGraph graph) {
         Map<String, HostTensor> found = collect(graph);
-        BertConfig config = deriveConfig(graph, found);
+        TransformerConfig config = deriveConfig(graph, found);
         return new ImportedBert(config, validated(config, found));
     }
 
@@ -154,7 +156,7 @@ public final class MiniLmOnnxImporter {
         return new HostTensor(new long[] {out, in}, target);
     }
 
-    private static BertConfig deriveConfig(OnnxGraph graph, Map<String, HostTensor> found) {
+    private static TransformerConfig deriveConfig(OnnxGraph graph, Map<String, HostTensor> found) {
         HostTensor words = require(found, "embeddings.word_embeddings.weight", 2);
         HostTensor positions = require(found, "embeddings.position_embeddings.weight", 2);
         HostTensor types = require(found, "embeddings.token_type_embeddings.weight", 2);
@@ -167,7 +169,8 @@ public final class MiniLmOnnxImporter {
                 layers.add(Integer.parseInt(m.group(1)));
             }
         }
-        return new BertConfig(
+        return new TransformerConfig(
+                TransformerConfig.Family.BERT,
                 Math.toIntExact(words.dim(0)),
                 hidden,
                 layers.last() + 1,
@@ -198,11 +201,11 @@ public final class MiniLmOnnxImporter {
     }
 
     /** Expected names and shapes, in Hugging Face state-dict order. */
-    static LinkedHashMap<String, long[]> expectedShapes(BertConfig c, boolean withPooler) {
+    static LinkedHashMap<String, long[]> expectedShapes(TransformerConfig c, boolean withPooler) {
         LinkedHashMap<String, long[]> shapes = new LinkedHashMap<>();
         shapes.put("embeddings.word_embeddings.weight", new long[] {c.vocabSize(), c.hidden()});
         shapes.put("embeddings.position_embeddings.weight", new long[] {c.maxPositions(), c.hidden()});
-        shapes.put("embeddings.token_type_embeddings.weight", new long[] {c.typeVocab(), c.hidden()});
+        shapes.put("embeddings.token_type_embeddings.weight", new long[] {c.typeVocabSize(), c.hidden()});
         putNorm(shapes, "embeddings.LayerNorm", c.hidden());
         for (int i = 0; i < c.layers(); i++) {
             String layer = "encoder.layer." + i + ".";
@@ -230,7 +233,7 @@ public final class MiniLmOnnxImporter {
         shapes.put(prefix + ".bias", new long[] {hidden});
     }
 
-    private static LinkedHashMap<String, HostTensor> validated(BertConfig config, Map<String, HostTensor> found) {
+    private static LinkedHashMap<String, HostTensor> validated(TransformerConfig config, Map<String, HostTensor> found) {
         boolean withPooler = found.containsKey("pooler.dense.bias") || found.containsKey("pooler.dense.weight");
         LinkedHashMap<String, long[]> expected = expectedShapes(config, withPooler);
         LinkedHashMap<String, HostTensor> result = new LinkedHashMap<>();

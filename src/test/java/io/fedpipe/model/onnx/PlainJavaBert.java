@@ -1,5 +1,7 @@
 package io.fedpipe.model.onnx;
 
+import io.fedpipe.model.TransformerConfig;
+
 import io.fedpipe.model.HostTensor;
 import java.util.Arrays;
 import java.util.Map;
@@ -20,10 +22,10 @@ public final class PlainJavaBert {
 
     private static final double MASKED = -Float.MAX_VALUE;
 
-    private final BertConfig config;
+    private final TransformerConfig config;
     private final Map<String, HostTensor> weights;
 
-    public PlainJavaBert(BertConfig config, Map<String, HostTensor> weights) {
+    public PlainJavaBert(TransformerConfig config, Map<String, HostTensor> weights) {
         this.config = config;
         this.weights = weights;
     }

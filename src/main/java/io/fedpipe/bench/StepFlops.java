@@ -1,0 +1,46 @@
+package io.fedpipe.bench;
+
+import io.fedpipe.lora.LoraConfig;
+import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.lora.MatrixId;
+import io.fedpipe.model.TransformerConfig;
+
+/**
+ * Useful floating-point work of one LoRA training step of an encoder classifier, counted
+ * honestly: forward of every matmul; backward computes input gradients only (frozen weights
+ * get none) plus the adapters' weight gradients; the first block's frozen q/k/v need no
+ * input gradient because the embeddings are frozen. Recomputation for memory is NOT
+ * counted: it is overhead, and shows up as a lower MFU.
+ */
+public final class StepFlops {
+
+    private StepFlops() {}
+
+    public static double perStep(TransformerConfig c, LoraConfig lora, int batch, int seq, int classes) {
+        double d = c.hidden();
+        double f = c.intermediate();
+        double tokens = (double) batch * seq;
+        double total = 0;
+        for (int layer = 0; layer < c.layers(); layer++) {
+            double baseLinear = 2 * (4 * d * d + 2 * d * f); // q, k, v, o, ffn in, ffn out
+            double attention = 2 * 2 * seq * d;               // QKᵀ and P·V, per token
+            double lora1 = 0;
+            for (LoraTarget t : LoraTarget.values()) {
+                int r = lora.rank(new MatrixId(layer, t));
+                if (r > 0) {
+                    double in = t == LoraTarget.FFN_OUT ? f : d;
+                    double out = t == LoraTarget.FFN_IN ? f : d;
+                    lora1 += 2 * r * (in + out);
+                }
+            }
+            double forward = baseLinear + attention + lora1;
+            double backwardBase = layer == 0 ? baseLinear - 2 * 3 * d * d : baseLinear;
+            // Attention backward: dQ, dK from dS, dP and dV from dO: twice the forward.
+            // Adapters: input and weight gradients: twice their forward.
+            double backward = backwardBase + 2 * attention + 2 * lora1;
+            total += tokens * (forward + backward);
+        }
+        double head = 2.0 * batch * d * classes * 3; // forward, input grad, weight grad
+        return total + head;
+    }
+}
