@@ -15,14 +15,19 @@ import java.util.Arrays;
  *
  * <p>Decoding line by line (instead of through a {@code Reader}) is what lets an encoding error
  * name its line and byte. Lines end at {@code \n}; a trailing {@code \r} is removed (CRLF files);
- * a UTF-8 byte-order mark at the very start is dropped, as editors on Windows write one.
+ * a UTF-8 byte-order mark at the very start is dropped, as editors on Windows write one. A line
+ * over {@value #MAX_LINE_BYTES} bytes fails the read instead of exhausting memory.
  */
 final class Utf8LineReader {
 
     private static final byte[] BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
 
+    /** Longer than any sane example; hitting it means a binary or single-line file, not JSONL. */
+    static final int MAX_LINE_BYTES = 64 << 20;
+
     private final InputStream in;
     private final String source;
+    private final int maxLineBytes;
     private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
             .onMalformedInput(CodingErrorAction.REPORT)
             .onUnmappableCharacter(CodingErrorAction.REPORT);
@@ -34,8 +39,13 @@ final class Utf8LineReader {
     private boolean endOfStream;
 
     Utf8LineReader(InputStream in, String source) {
+        this(in, source, MAX_LINE_BYTES);
+    }
+
+    Utf8LineReader(InputStream in, String source, int maxLineBytes) {
         this.in = in;
         this.source = source;
+        this.maxLineBytes = maxLineBytes;
     }
 
     /** 1-based number of the line last returned by {@link #next()}. */
@@ -61,8 +71,12 @@ final class Utf8LineReader {
             if (b == '\n') {
                 break;
             }
+            if (length == maxLineBytes) {
+                throw new DatasetFormatException(source + ": line " + (lineNumber + 1) + " is longer than "
+                        + maxLineBytes + " bytes; expected one JSON object per line");
+            }
             if (length == line.length) {
-                line = Arrays.copyOf(line, length * 2);
+                line = Arrays.copyOf(line, Math.min(length * 2, maxLineBytes));
             }
             line[length++] = b;
         }

@@ -22,7 +22,8 @@ import java.util.Set;
  *
  * <p>Example text is {@link WordNetSynset#definition()} (the gloss without example sentences).
  * Synsets whose definition equals an earlier synset's (in file order) are dropped: the same text
- * in train and test would leak, and a few such texts carry different labels. The label
+ * in train and test would leak, and a few such texts carry different labels (WordNet 3.1: 82,192
+ * noun synsets, 81,569 distinct definitions, 8 of them shared across topics). The label
  * vocabulary is {@link #LABELS}, in lexicographer-file order (which is also their sorted order).
  * Splits are {@link DatasetSplits#stratified stratified}, 80/10/10 by default, deterministic for a
  * seed on any JVM.
