@@ -41,6 +41,7 @@ public final class StepProbe {
                 labels[i] = r.nextInt(26);
             }
             for (int i = 0; i < 25; i++) {
+                if (i == 20 && args.length > 2) ai.djl.pytorch.jni.JniUtils.startProfile(false, false, false);
                 long t0 = System.nanoTime();
                 try (NDManager step = m.newSubManager()) {
                     tr.step(step, TokenBatch.of(step, seqs, labels, 0));
@@ -49,6 +50,7 @@ public final class StepProbe {
                 if (i >= 5) System.out.printf("step %.1f ms  %.0f tok/s  %.1f GFLOP/s%n", s * 1e3, 1024 / s,
                         StepFlops.perStep(c, lora, 16, 64, 26) / s / 1e9);
             }
+            if (args.length > 2) ai.djl.pytorch.jni.JniUtils.stopProfile(args[2]);
         }
     }
 }

@@ -1,0 +1,124 @@
+package io.fedpipe.cli;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fedpipe.engine.EngineSetup;
+import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.train.ClassifierFineTuning;
+import io.fedpipe.train.FineTuneResult;
+import io.fedpipe.train.FineTuneSpec;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code fedpipe train}: local LoRA fine-tuning of an encoder classifier on one machine. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Fine-tune a model locally with LoRA adapters on a quantized frozen base.")
+final class TrainCommand implements Callable<Integer> {
+
+    @Option(names = "--model", defaultValue = "minilm-l6", description = "Built-in model (minilm-l6). Default: ${DEFAULT-VALUE}")
+    String model;
+
+    @Option(names = "--task", defaultValue = "wordnet-topics",
+            description = "wordnet-topics, or a directory with train.jsonl and validation.jsonl. Default: ${DEFAULT-VALUE}")
+    String task;
+
+    @Option(names = "--targets", defaultValue = "q,k,v,o", description = "Adapted matrices: q,k,v,o,ffn_in,ffn_out. Default: ${DEFAULT-VALUE}")
+    String targets;
+
+    @Option(names = "--rank", defaultValue = "8", description = "LoRA rank. Default: ${DEFAULT-VALUE}")
+    int rank;
+
+    @Option(names = "--alpha", defaultValue = "16", description = "LoRA alpha. Default: ${DEFAULT-VALUE}")
+    float alpha;
+
+    @Option(names = "--lora-dropout", defaultValue = "0", description = "Dropout on adapter inputs. Default: ${DEFAULT-VALUE}")
+    float loraDropout;
+
+    @Option(names = "--bits", defaultValue = "fp32", description = "Frozen base storage: fp32, bf16, fp16, int8, nf4. Default: ${DEFAULT-VALUE}")
+    String bits;
+
+    @Option(names = "--steps", defaultValue = "300", description = "Optimizer steps. Default: ${DEFAULT-VALUE}")
+    int steps;
+
+    @Option(names = "--batch", defaultValue = "32", description = "Examples per step. Default: ${DEFAULT-VALUE}")
+    int batch;
+
+    @Option(names = "--max-length", defaultValue = "64", description = "Tokens per example (longer ones are truncated and counted). Default: ${DEFAULT-VALUE}")
+    int maxLength;
+
+    @Option(names = "--lr", defaultValue = "2e-3", description = "Peak learning rate. Default: ${DEFAULT-VALUE}")
+    float lr;
+
+    @Option(names = "--warmup", defaultValue = "-1", description = "Warm-up steps (default: 6% of steps).")
+    int warmup;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed for data order and initialisation. Default: ${DEFAULT-VALUE}")
+    long seed;
+
+    @Option(names = "--eval-examples", defaultValue = "2000", description = "Validation examples to score (0: all). Default: ${DEFAULT-VALUE}")
+    int evalExamples;
+
+    @Option(names = "--layerwise", negatable = true,
+            description = "Recompute per block to save memory (default: on for quantized bases).")
+    Boolean layerwise;
+
+    @Option(names = "--threads", defaultValue = "0", description = "Intra-op threads (0: all cores).")
+    int threads;
+
+    @Option(names = "--out", description = "Write merged/ (Hugging Face) and adapter/ (PEFT) here.")
+    Path out;
+
+    @Option(names = "--json", description = "Print the final metrics as one JSON object and no progress bar.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        FineTuneSpec spec = new FineTuneSpec(model, task, LoraTarget.parseList(targets), rank, alpha, loraDropout,
+                bits.toLowerCase(Locale.ROOT), steps, batch, maxLength, lr, warmup >= 0 ? warmup : Math.round(steps * 0.06f),
+                seed, evalExamples, layerwise, out);
+        EngineSetup.start(threads);
+        FineTuneResult result;
+        try (NDManager manager = NDManager.newBaseManager()) {
+            if (json) {
+                result = ClassifierFineTuning.run(spec, manager, ClassifierFineTuning.Listener.NONE);
+            } else {
+                try (ProgressBar bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(steps)
+                        .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).showSpeed().build()) {
+                    double[] ema = {Double.NaN, Double.NaN};
+                    result = ClassifierFineTuning.run(spec, manager, (r, tokens, seconds) -> {
+                        ema[0] = Double.isNaN(ema[0]) ? r.loss() : 0.9 * ema[0] + 0.1 * r.loss();
+                        double tps = tokens / seconds;
+                        ema[1] = Double.isNaN(ema[1]) ? tps : 0.9 * ema[1] + 0.1 * tps;
+                        bar.step();
+                        bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f  %,.0f tok/s", ema[0], ema[1]));
+                    });
+                }
+            }
+        }
+        if (json) {
+            System.out.println(new ObjectMapper().writeValueAsString(result));
+        } else {
+            System.out.printf(Locale.ROOT, "%nmodel %s, task %s, base %s, %d steps, %d classes%n", result.model(),
+                    result.task(), result.bits(), result.steps(), result.classes());
+            System.out.printf(Locale.ROOT, "loss %.3f -> %.3f, %,.0f tokens/s, %d trainable parameters, frozen linears %.1f MB%n",
+                    result.firstLoss(), result.finalLoss(), result.tokensPerSecond(), result.trainableParameters(),
+                    result.frozenLinearBytes() / 1e6);
+            System.out.printf(Locale.ROOT, "validation (%d examples): accuracy %.4f, macro-F1 %.4f; majority-class baseline %.4f%n",
+                    result.evaluated(), result.accuracy(), result.macroF1(), result.majorityBaseline());
+            if (result.skippedSteps() > 0) {
+                System.out.printf("%d steps skipped for non-finite gradients%n", result.skippedSteps());
+            }
+            if (result.outputDirectory() != null) {
+                System.out.println("wrote " + result.outputDirectory() + "/merged (Hugging Face) and "
+                        + result.outputDirectory() + "/adapter (PEFT)");
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,191 @@
+package io.fedpipe.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.fedpipe.data.ClassificationDataset;
+import io.fedpipe.data.ClassificationTasks;
+import io.fedpipe.data.DatasetSplits;
+import io.fedpipe.data.SeededRandom;
+import io.fedpipe.eval.ClassificationMetrics;
+import io.fedpipe.lora.LoraConfig;
+import io.fedpipe.model.FrozenWeightFactory;
+import io.fedpipe.model.PretrainedModels;
+import io.fedpipe.model.SequenceClassifier;
+import io.fedpipe.model.TransformerConfig;
+import io.fedpipe.model.TransformerModel;
+import io.fedpipe.model.TransformerWeights;
+import io.fedpipe.quant.BaseQuantization;
+import io.fedpipe.tokenize.TextTokenizer;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A local LoRA fine-tuning run of an encoder classifier, end to end: data, tokenizer,
+ * model with a quantized frozen base, training, evaluation, and export of the merged model
+ * and the PEFT adapters. This is what {@code fedpipe train} runs and what each federated
+ * node will run per round.
+ */
+public final class ClassifierFineTuning {
+
+    /** Progress callback, called after each step. */
+    public interface Listener {
+        void onStep(LocalTrainer.StepResult step, int realTokens, double stepSeconds);
+
+        Listener NONE = (s, t, d) -> {};
+    }
+
+    private ClassifierFineTuning() {}
+
+    public static FineTuneResult run(FineTuneSpec spec, NDManager parent, Listener listener) throws IOException {
+        DatasetSplits splits = ClassificationTasks.load(spec.task(), spec.seed());
+        ClassificationDataset train = splits.train();
+        ClassificationDataset validation = splits.validation();
+        TransformerWeights weights = PretrainedModels.load(spec.model());
+        TransformerConfig config = weights.config();
+        if (config.family() != TransformerConfig.Family.BERT) {
+            throw new IllegalArgumentException("classification fine-tuning needs an encoder (BERT family); "
+                    + spec.model() + " is " + config.family());
+        }
+        LoraConfig lora = LoraConfig.uniform(config.layers(), spec.targets(), spec.rank(), spec.alpha(), spec.loraDropout());
+        FrozenWeightFactory freezer = BaseQuantization.factory(spec.bits());
+        try (TextTokenizer tokenizer = TextTokenizer.miniLm(spec.maxLength(), TextTokenizer.Overflow.TRUNCATE);
+                NDManager manager = parent.newSubManager();
+                SequenceClassifier classifier = new SequenceClassifier(
+                        TransformerModel.create(manager, weights, lora, freezer, spec.seed()), train.numLabels(), spec.seed())) {
+            weights = null; // the host copy is no longer needed: let it be collected
+            TrainingOptions options = new TrainingOptions(spec.steps(), spec.learningRate(), spec.warmupSteps(), 0.01f,
+                    1.0f, spec.layerwiseOrDefault(), spec.seed());
+            LocalTrainer<TokenBatch> trainer = new LocalTrainer<>(
+                    new ClassificationObjective(classifier, spec.loraDropout() > 0), classifier.trainableParameters(), options);
+            BatchSampler sampler = new BatchSampler(train.size(), spec.batchSize(), spec.seed());
+            double firstLoss = Double.NaN;
+            double lastLossEma = Double.NaN;
+            double trainSeconds = 0;
+            long realTokens = 0;
+            int skipped = 0;
+            for (int s = 0; s < spec.steps(); s++) {
+                int[] idx = sampler.next();
+                List<String> texts = new ArrayList<>(idx.length);
+                int[] labels = new int[idx.length];
+                for (int i = 0; i < idx.length; i++) {
+                    texts.add(train.get(idx[i]).text());
+                    labels[i] = train.labelIndexAt(idx[i]);
+                }
+                long t0 = System.nanoTime();
+                LocalTrainer.StepResult r;
+                int tokens;
+                try (NDManager step = manager.newSubManager()) {
+                    TokenBatch batch = TokenBatch.of(step, encode(tokenizer, texts), labels, tokenizer.padId());
+                    tokens = batch.realTokens();
+                    r = trainer.step(step, batch);
+                }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                trainSeconds += seconds;
+                realTokens += tokens;
+                if (r.skipped()) {
+                    skipped++;
+                } else {
+                    firstLoss = Double.isNaN(firstLoss) ? r.loss() : firstLoss;
+                    lastLossEma = Double.isNaN(lastLossEma) ? r.loss() : 0.9 * lastLossEma + 0.1 * r.loss();
+                }
+                listener.onStep(r, tokens, seconds);
+            }
+            ClassificationDataset eval = spec.evalExamples() == 0 || spec.evalExamples() >= validation.size()
+                    ? validation : validation.head(spec.evalExamples());
+            ClassificationMetrics metrics = evaluate(classifier, tokenizer, eval, manager);
+            double majority = majorityBaseline(train, eval);
+            String outDir = null;
+            if (spec.out() != null) {
+                outDir = FineTuneExport.write(spec, classifier, lora, train.labels(), tokenizer).toString();
+            }
+            return new FineTuneResult(spec.model(), spec.task(), spec.bits(), spec.steps(), train.numLabels(),
+                    classifier.trainableParameters().stream().mapToLong(NDArray::size).sum(),
+                    classifier.encoder().frozenLinearBytes(), firstLoss, lastLossEma, metrics.accuracy(),
+                    metrics.macroF1(), eval.size(), majority, trainSeconds, realTokens / trainSeconds, skipped,
+                    (int) tokenizer.truncatedCount(), outDir);
+        }
+    }
+
+    static List<long[]> encode(TextTokenizer tokenizer, List<String> texts) {
+        List<long[]> out = new ArrayList<>(texts.size());
+        for (String t : texts) {
+            out.add(tokenizer.encode(t).ids());
+        }
+        return out;
+    }
+
+    /** Accuracy and macro-F1 of the classifier on {@code data}, in batches of 64, without autograd. */
+    public static ClassificationMetrics evaluate(SequenceClassifier classifier, TextTokenizer tokenizer,
+            ClassificationDataset data, NDManager manager) {
+        int[] predicted = new int[data.size()];
+        int[] gold = data.labelIndices();
+        for (int from = 0; from < data.size(); from += 64) {
+            int to = Math.min(data.size(), from + 64);
+            List<String> texts = new ArrayList<>();
+            for (int i = from; i < to; i++) {
+                texts.add(data.get(i).text());
+            }
+            try (NDManager scope = manager.newSubManager()) {
+                TokenBatch batch = TokenBatch.of(scope, encode(tokenizer, texts), null, tokenizer.padId());
+                long[] argmax = classifier.logits(batch.ids(), null, batch.attentionMask(), false).argMax(1)
+                        .toLongArray();
+                for (int i = 0; i < argmax.length; i++) {
+                    predicted[from + i] = (int) argmax[i];
+                }
+            }
+        }
+        return ClassificationMetrics.compute(predicted, gold, data.numLabels());
+    }
+
+    /** Accuracy on {@code eval} of always answering the training set's most common class. */
+    static double majorityBaseline(ClassificationDataset train, ClassificationDataset eval) {
+        int[] counts = train.labelCounts();
+        int majority = 0;
+        for (int c = 1; c < counts.length; c++) {
+            if (counts[c] > counts[majority]) {
+                majority = c;
+            }
+        }
+        int hits = 0;
+        for (int g : eval.labelIndices()) {
+            if (g == majority) {
+                hits++;
+            }
+        }
+        return eval.size() == 0 ? 0 : (double) hits / eval.size();
+    }
+
+    /** Seeded epochs of shuffled indices, cut into batches. */
+    static final class BatchSampler {
+        private final int size;
+        private final int batch;
+        private final SeededRandom random;
+        private int[] order;
+        private int pos;
+
+        BatchSampler(int size, int batch, long seed) {
+            if (size == 0) {
+                throw new IllegalArgumentException("the training split is empty");
+            }
+            this.size = size;
+            this.batch = Math.min(batch, size);
+            this.random = SeededRandom.forPurpose(seed, "batches");
+            reshuffle();
+        }
+
+        private void reshuffle() {
+            order = random.permutation(size);
+            pos = 0;
+        }
+
+        int[] next() {
+            if (pos + batch > size) {
+                reshuffle();
+            }
+            int[] out = java.util.Arrays.copyOfRange(order, pos, pos + batch);
+            pos += batch;
+            return out;
+        }
+    }
+}

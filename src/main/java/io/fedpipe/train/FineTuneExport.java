@@ -1,0 +1,118 @@
+package io.fedpipe.train;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fedpipe.lora.LoraConfig;
+import io.fedpipe.lora.LoraLinear;
+import io.fedpipe.lora.LoraMath;
+import io.fedpipe.lora.MatrixId;
+import io.fedpipe.lora.PeftAdapters;
+import io.fedpipe.model.BlockWeights;
+import io.fedpipe.model.HfWeightNames;
+import io.fedpipe.model.HostTensor;
+import io.fedpipe.model.LinearWeights;
+import io.fedpipe.model.PretrainedModels;
+import io.fedpipe.model.SequenceClassifier;
+import io.fedpipe.model.TransformerModel;
+import io.fedpipe.model.TransformerWeights;
+import io.fedpipe.model.hf.HfConfigs;
+import io.fedpipe.model.hf.HfModelDirectory;
+import io.fedpipe.model.onnx.MiniLmOnnxImporter;
+import io.fedpipe.tokenize.TextTokenizer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Writes a fine-tuned classifier: {@code merged/} (Hugging Face layout, adapters folded into
+ * the UNquantized base so the model is as exact and as fast as the original) and
+ * {@code adapter/} (PEFT layout: the adapters and the classifier head only).
+ */
+public final class FineTuneExport {
+
+    private FineTuneExport() {}
+
+    /** Host copies of every adapter of {@code model}. */
+    public static Map<MatrixId, PeftAdapters.Adapter> adapters(TransformerModel model) {
+        Map<MatrixId, PeftAdapters.Adapter> out = new TreeMap<>();
+        for (MatrixId id : model.adaptedMatrices()) {
+            LoraLinear l = model.linear(id);
+            out.put(id, new PeftAdapters.Adapter(l.hostA(), l.hostB()));
+        }
+        return out;
+    }
+
+    /** {@code base} with every adapter folded in: {@code W + (α/r)·B·A}. */
+    public static TransformerWeights merge(TransformerWeights base, Map<MatrixId, PeftAdapters.Adapter> adapters,
+            LoraConfig lora) {
+        List<BlockWeights> blocks = new ArrayList<>();
+        for (int i = 0; i < base.blocks().size(); i++) {
+            BlockWeights b = base.blocks().get(i);
+            Map<io.fedpipe.lora.LoraTarget, LinearWeights> linears = new EnumMap<>(io.fedpipe.lora.LoraTarget.class);
+            for (var e : b.linears().entrySet()) {
+                MatrixId id = new MatrixId(i, e.getKey());
+                PeftAdapters.Adapter a = adapters.get(id);
+                HostTensor w = a == null ? e.getValue().weight() : LoraMath.merge(e.getValue().weight(), a.a(), a.b(), lora.scale(id));
+                linears.put(e.getKey(), new LinearWeights(w, e.getValue().bias()));
+            }
+            blocks.add(new BlockWeights(linears, b.norm1Gain(), b.norm1Bias(), b.norm2Gain(), b.norm2Bias()));
+        }
+        return new TransformerWeights(base.config(), base.wordEmbeddings(), base.positionEmbeddings(),
+                base.typeEmbeddings(), base.embeddingNormGain(), base.embeddingNormBias(), blocks, base.finalNormGain(),
+                base.finalNormBias());
+    }
+
+    static Path write(FineTuneSpec spec, SequenceClassifier classifier, LoraConfig lora, List<String> labels,
+            TextTokenizer tokenizer) throws IOException {
+        Path out = spec.out();
+        Files.createDirectories(out);
+        Map<MatrixId, PeftAdapters.Adapter> adapters = adapters(classifier.encoder());
+        Map<String, HostTensor> head = new LinkedHashMap<>();
+        head.put("classifier.weight", classifier.hostHeadWeight());
+        head.put("classifier.bias", classifier.hostHeadBias());
+
+        // merged/: the unquantized base re-read from its source, adapters folded in on the host.
+        TransformerWeights merged = merge(PretrainedModels.load(spec.model()), adapters, lora);
+        Map<String, HostTensor> tensors = new LinkedHashMap<>(HfWeightNames.toHf(merged));
+        tensors.putAll(head);
+        ObjectNode config = HfConfigs.toJson(merged.config());
+        config.putArray("architectures").add("FedPipeMeanPoolClassifier");
+        config.put("fedpipe_pooling", "mean");
+        ObjectNode id2label = config.putObject("id2label");
+        ObjectNode label2id = config.putObject("label2id");
+        for (int i = 0; i < labels.size(); i++) {
+            id2label.put(Integer.toString(i), labels.get(i));
+            label2id.put(labels.get(i), i);
+        }
+        Path mergedDir = out.resolve("merged");
+        Path tokenizerJson = out.resolve("tokenizer.json.tmp");
+        try (InputStream in = FineTuneExport.class.getClassLoader().getResourceAsStream(MiniLmOnnxImporter.TOKENIZER_RESOURCE)) {
+            if (in == null) {
+                throw new IOException("tokenizer resource " + MiniLmOnnxImporter.TOKENIZER_RESOURCE + " not on the classpath");
+            }
+            Files.copy(in, tokenizerJson, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        Path named = tokenizerJson.resolveSibling(HfModelDirectory.TOKENIZER_FILE_NAME);
+        Files.move(tokenizerJson, named, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        HfModelDirectory.write(mergedDir, config, tensors, List.of(named), Long.MAX_VALUE);
+        Files.delete(named);
+
+        // adapter/: PEFT layout.
+        Path adapterDir = out.resolve("adapter");
+        Files.createDirectories(adapterDir);
+        io.fedpipe.model.hf.SafetensorsFile.write(adapterDir.resolve("adapter_model.safetensors"),
+                PeftAdapters.tensors(merged.config().family(), adapters, head), Map.of("format", "pt"));
+        ObjectNode adapterConfig = PeftAdapters.config(merged.config().family(), lora, spec.model(), "SEQ_CLS",
+                Set.of("classifier"));
+        Files.writeString(adapterDir.resolve("adapter_config.json"),
+                adapterConfig.toPrettyString() + System.lineSeparator());
+        return out;
+    }
+}
