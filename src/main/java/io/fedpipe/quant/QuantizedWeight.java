@@ -18,7 +18,7 @@ import java.util.Objects;
  *       {@link DeviceQuantizedWeight} for why);</li>
  *   <li>{@code FP16}: 2 bytes per value, IEEE binary16 rounded to nearest even, little-endian;</li>
  *   <li>{@code INT8}: 1 signed byte per value, {@code rint(127 · x / absmax)} with absmax the largest
- *       magnitude of the block; decoded as {@code code · (absmax / 127)};</li>
+ *       magnitude of the block (with double quantization: the decoded scale, codes clamped to ±127); decoded as {@code code · (absmax · (1/127))} in float32;</li>
  *   <li>{@code NF4}: 4 bits per value, two per byte, the earlier element in the high nibble (as
  *       bitsandbytes); the code indexes {@link NormalFloat4}'s levels of {@code x / absmax}; decoded as
  *       {@code level · absmax}; an odd count leaves the last low nibble at the zero code.</li>
@@ -30,6 +30,11 @@ import java.util.Objects;
 public final class QuantizedWeight {
 
     private static final int INT8_CODE_MAX = 127;
+    /**
+     * INT8 decodes with {@code code · (absmax · (1/127))}: a multiply rather than a division, so
+     * that the device decoder, which multiplies too, yields the same bits.
+     */
+    static final float INT8_STEP_PER_ABSMAX = 1f / INT8_CODE_MAX;
     /** BF16 bits with an exponent field of at most 1, i.e. magnitudes below 2^-125. */
     private static final int BF16_FLUSH_LIMIT = 0x0080;
 
@@ -169,16 +174,19 @@ public final class QuantizedWeight {
     private static QuantizedWeight quantizeBlocks(float[] data, long[] shape, QuantFormat format, QuantOptions options) {
         int blockSize = options.blockSize();
         int blocks = (data.length + blockSize - 1) / blockSize;
-        float[] scales = new float[blocks];
+        float[] absmax = new float[blocks];
         for (int b = 0; b < blocks; b++) {
-            scales[b] = absmax(data, b * blockSize, Math.min(data.length, (b + 1) * blockSize));
+            absmax[b] = absmax(data, b * blockSize, Math.min(data.length, (b + 1) * blockSize));
         }
-        byte[] codes = format == QuantFormat.INT8 ? encodeInt8(data, scales, blockSize) : encodeNf4(data, scales, blockSize);
-        if (options.doubleQuantScales()) {
-            return new QuantizedWeight(format, shape, data.length, blockSize, codes, null,
-                    DoubleQuantizedScales.quantize(scales));
-        }
-        return new QuantizedWeight(format, shape, data.length, blockSize, codes, scales, null);
+        DoubleQuantizedScales doubleQuantized = options.doubleQuantScales() ? DoubleQuantizedScales.quantize(absmax) : null;
+        // Codes are chosen against the scale the decoder will use, so that with double quantization
+        // each element still gets the nearest representable value.
+        float[] decodeScales = doubleQuantized != null ? doubleQuantized.decode() : absmax;
+        byte[] codes = format == QuantFormat.INT8
+                ? encodeInt8(data, decodeScales, blockSize)
+                : encodeNf4(data, decodeScales, blockSize);
+        return new QuantizedWeight(format, shape, data.length, blockSize, codes,
+                doubleQuantized != null ? null : absmax, doubleQuantized);
     }
 
     private static float absmax(float[] data, int from, int to) {
@@ -192,10 +200,12 @@ public final class QuantizedWeight {
     private static byte[] encodeInt8(float[] data, float[] scales, int blockSize) {
         byte[] codes = new byte[data.length];
         for (int i = 0; i < data.length; i++) {
-            float absmax = scales[i / blockSize];
-            // An all-zero block keeps code 0 rather than dividing by a zero scale.
-            if (absmax > 0f) {
-                codes[i] = (byte) Math.rint(INT8_CODE_MAX * (double) data[i] / absmax);
+            float scale = scales[i / blockSize];
+            // An all-zero block keeps code 0 rather than dividing by a zero scale. A double-quantized
+            // scale may fall below the block's absmax: the clamp saturates those elements.
+            if (scale > 0f) {
+                double code = Math.rint(INT8_CODE_MAX * (double) data[i] / scale);
+                codes[i] = (byte) Math.max(-INT8_CODE_MAX, Math.min(INT8_CODE_MAX, code));
             }
         }
         return codes;
@@ -211,8 +221,8 @@ public final class QuantizedWeight {
         return packed;
     }
 
-    private static int nf4Code(float value, float absmax) {
-        return absmax > 0f ? NormalFloat4.nearestCode(value / absmax) : NormalFloat4.ZERO_CODE;
+    private static int nf4Code(float value, float scale) {
+        return scale > 0f ? NormalFloat4.nearestCode(value / scale) : NormalFloat4.ZERO_CODE;
     }
 
     private static byte[] encodeFp32(float[] data) {
@@ -271,7 +281,7 @@ public final class QuantizedWeight {
     private void decodeInt8(float[] out) {
         float[] scales = blockScales();
         for (int i = 0; i < out.length; i++) {
-            float step = scales[i / blockSize] / INT8_CODE_MAX;
+            float step = scales[i / blockSize] * INT8_STEP_PER_ABSMAX;
             out[i] = codes[i] * step;
         }
     }
