@@ -81,15 +81,15 @@ public final class PeftAdapters {
         ObjectNode pattern = o.putObject("rank_pattern");
         for (Map.Entry<MatrixId, Integer> e : lora.ranks().entrySet()) {
             String module = moduleName(family, e.getKey());
-            targets.add(module.substring(module.lastIndexOf('.') + 1));
+            // Full module names: PEFT matches target_modules by suffix, and a short name such as
+            // "dense" or "output.dense" would also catch BERT's other dense layers.
+            targets.add(module);
             if (e.getValue() != common) {
                 pattern.put(module, e.getValue());
             }
         }
         var t = o.putArray("target_modules");
         targets.forEach(t::add);
-        var layers = o.putArray("layers_to_transform");
-        lora.ranks().keySet().stream().map(MatrixId::layer).distinct().sorted().forEach(layers::add);
         var save = o.putArray("modules_to_save");
         modulesToSave.forEach(save::add);
         if (family == TransformerConfig.Family.GPT2) {
