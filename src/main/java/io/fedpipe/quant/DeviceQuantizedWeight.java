@@ -22,8 +22,8 @@ import java.util.Objects;
  * (STACK.md rule 15), so the resident arrays are {@code tempAttach}ed to a private work manager
  * under the scope for the duration of the call: every intermediate is freed when it closes, the
  * result is attached to the scope, and the resident arrays return home. Nothing accumulates in the
- * long-lived manager. The decode uses only whole-array operations (a cast, a table lookup through
- * DJL's embedding operator, a broadcast multiply) and is bit-identical to
+ * long-lived manager. The decode uses only whole-array operations (casts, table lookups, broadcast
+ * multiplies; no per-element Java loop, no host round trip) and is bit-identical to
  * {@link QuantizedWeight#dequantize()}: both sides perform the same float32 operations in the same
  * order.
  *
@@ -35,12 +35,12 @@ import java.util.Objects;
  *       BFLOAT16 arrays cannot be used: creating or casting to them kills the JVM with DJL 0.36
  *       here (STACK.md rule 13), and so does INT16; DJL offers no bit reinterpretation either. The
  *       value is therefore rebuilt as {@code high[hiByte] · low[loByte]} from two 256-entry float
- *       tables: the high byte carries the sign and 7 exponent bits ({@code ±2^(2e-127)}), the low
+ *       tables ({@code take}): the high byte carries the sign and 7 exponent bits ({@code ±2^(2e-127)}), the low
  *       byte the last exponent bit and the mantissa ({@code 2^b · (1 + m/128)}). The product of
  *       these powers of two is exact. It cannot express exponent fields 0 and 1, so the quantizer
  *       flushes magnitudes below 2^-125 to zero. This keeps BF16 at 2 bytes per parameter on the
  *       device, as the memory planner assumes; widening to FP32 at load would double it.</li>
- *   <li>INT8: signed bytes padded to whole blocks, and the per-block step {@code absmax/127} as
+ *   <li>INT8: signed bytes padded to whole blocks, and the per-block step {@code absmax·(1/127)} as
  *       float32 {@code [blocks, 1]}; decode is a cast and a broadcast multiply.</li>
  *   <li>NF4: the packed bytes as UINT8, padded to whole blocks, and a {@code [256, 2]} table that maps
  *       a byte to the levels of its high and low nibble: one lookup unpacks and decodes both codes
@@ -159,8 +159,10 @@ public final class DeviceQuantizedWeight implements AutoCloseable {
 
     private NDArray decodeBf16() {
         NDArray bytes = codes.toType(DataType.INT64, false);
-        NDArray high = lookup(bytes.get(new NDIndex(":, 1")), bf16HighTable);
-        NDArray low = lookup(bytes.get(new NDIndex(":, 0")), bf16LowTable);
+        // torch.take on the two byte columns measured about twice as fast as the embedding lookup here.
+        NDManager work = bytes.getManager();
+        NDArray high = bf16HighTable.take(work, bytes.get(new NDIndex(":, 1")));
+        NDArray low = bf16LowTable.take(work, bytes.get(new NDIndex(":, 0")));
         return high.mul(low).reshape(shape);
     }
 
@@ -170,7 +172,10 @@ public final class DeviceQuantizedWeight implements AutoCloseable {
         return levels.reshape(blockCount, blockSize).mul(blockFactors());
     }
 
-    /** Rows of {@code table} selected by {@code indices} (index_select; the embedding operator). */
+    /**
+     * Rows of {@code table} selected by {@code indices}: DJL's embedding operator (index_select),
+     * measured about 3 times as fast as advanced indexing for the NF4 pair table.
+     */
     private static NDArray lookup(NDArray indices, NDArray table) {
         return indices.getNDArrayInternal().embedding(indices, table, SparseFormat.DENSE).singletonOrThrow();
     }
@@ -211,8 +216,8 @@ public final class DeviceQuantizedWeight implements AutoCloseable {
     }
 
     private NDArray uploadBf16(byte[] stored) {
-        bf16HighTable = keep(resident.create(bf16HighFactors(), new Shape(BYTE_VALUES, 1)));
-        bf16LowTable = keep(resident.create(bf16LowFactors(), new Shape(BYTE_VALUES, 1)));
+        bf16HighTable = keep(resident.create(bf16HighFactors()));
+        bf16LowTable = keep(resident.create(bf16LowFactors()));
         // The stored layout is little-endian, so byte 2i is the low and 2i+1 the high byte.
         return resident.create(direct(stored, stored.length, (byte) 0), new Shape(elementCount, 2), DataType.UINT8);
     }

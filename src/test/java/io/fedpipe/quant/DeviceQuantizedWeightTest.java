@@ -88,6 +88,28 @@ class DeviceQuantizedWeightTest {
     }
 
     @Test
+    void aStepScopeUnderTheLongLivedManagerGetsOnlyTheResult() {
+        HostTensor weight = QuantizedWeightTest.gaussian(16, 64, 0.02, 9);
+        try (NDManager longLived = base.newSubManager();
+                DeviceQuantizedWeight device = new DeviceQuantizedWeight(
+                        QuantizedWeight.quantize(weight, QuantFormat.NF4, QuantOptions.defaults()), longLived)) {
+            int resident = longLived.getManagedArrays().size();
+            try (NDManager step = longLived.newSubManager()) {
+                NDArray decoded = device.dequantize(step);
+                assertEquals(1, step.getManagedArrays().size());
+                assertEquals(resident + 1, longLived.getManagedArrays().size(), "the result, counted through the step");
+                assertEquals(16 * 64, decoded.size());
+            }
+            assertEquals(resident, longLived.getManagedArrays().size());
+            try (NDManager nextStep = longLived.newSubManager()) {
+                assertArrayEquals(device.dequantize(nextStep).toFloatArray(),
+                        QuantizedWeight.quantize(weight, QuantFormat.NF4, QuantOptions.defaults()).dequantize().data(),
+                        "the resident arrays survive the previous step's close");
+            }
+        }
+    }
+
+    @Test
     void deviceBytesCountCodesPaddingScalesAndTables() {
         HostTensor weight = QuantizedWeightTest.gaussian(256, 384, 0.02, 5);
         long n = 256 * 384;
