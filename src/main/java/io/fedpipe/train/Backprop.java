@@ -2,6 +2,7 @@ package io.fedpipe.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
@@ -43,14 +44,28 @@ public final class Backprop {
         }
     }
 
-    /** Same gradients as {@link #whole}, holding one block's graph at a time. */
+    /**
+     * Same gradients as {@link #whole}, holding one block's graph at a time.
+     *
+     * <p>DJL frees an array only when its manager closes, and an operation's result joins the
+     * manager of the array it was called on. So each block runs in its own sub-manager with its
+     * input temporarily attached to it: the block's intermediates and dequantized weights die
+     * with that sub-manager, and only its output (forward) or input gradient (backward) is
+     * moved out to the step's manager.
+     */
     public static <B> float layerwise(LayeredObjective<B> objective, B batch, long dropoutSeed) {
         List<NDArray> inputs = new ArrayList<>(objective.layers());
         NDArray x = objective.embed(batch);
+        NDManager step = x.getManager();
         for (int i = 0; i < objective.layers(); i++) {
             inputs.add(x);
-            seed(objective, dropoutSeed, i);
-            x = objective.block(i, x, batch, true);
+            try (NDManager blockScope = step.newSubManager()) {
+                x.tempAttach(blockScope);
+                seed(objective, dropoutSeed, i);
+                NDArray out = objective.block(i, x, batch, true);
+                out.attach(step);
+                x = out;
+            }
         }
         x.setRequiresGradient(true);
         float lossValue;
@@ -59,31 +74,35 @@ public final class Backprop {
             gc.backward(loss);
             lossValue = loss.getFloat();
         }
-        NDArray upstream = gradientOf(x);
+        NDArray upstream = gradientOf(x, step);
+        x.close();
         for (int i = objective.layers() - 1; i >= 0; i--) {
             NDArray in = inputs.get(i);
             boolean needInputGrad = i > 0;
-            if (needInputGrad) {
-                in.setRequiresGradient(true);
+            try (NDManager blockScope = step.newSubManager()) {
+                in.tempAttach(blockScope);
+                if (needInputGrad) {
+                    in.setRequiresGradient(true);
+                }
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    seed(objective, dropoutSeed, i);
+                    NDArray out = objective.block(i, in, batch, true);
+                    // Vector-Jacobian product with the upstream gradient, without building out·g.
+                    JniUtils.backward((PtNDArray) out, (PtNDArray) upstream, false, false);
+                }
+                upstream.close();
+                upstream = needInputGrad ? gradientOf(in, step) : null;
             }
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                seed(objective, dropoutSeed, i);
-                NDArray out = objective.block(i, in, batch, true);
-                // Vector-Jacobian product with the upstream gradient, without building out·g.
-                JniUtils.backward((PtNDArray) out, (PtNDArray) upstream, false, false);
-            }
-            if (needInputGrad) {
-                upstream = gradientOf(in);
-            }
-            // The graph of block i is gone now; drop the saved input as soon as it is used.
+            // Block i's graph died with its scope; its saved input is not needed any more either.
+            in.close();
             inputs.set(i, null);
         }
         return lossValue;
     }
 
-    private static NDArray gradientOf(NDArray x) {
+    private static NDArray gradientOf(NDArray x, NDManager owner) {
         NDArray g = x.getGradient();
-        g.attach(x.getManager());
+        g.attach(owner);
         return g;
     }
 

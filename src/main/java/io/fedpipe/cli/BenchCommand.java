@@ -1,0 +1,140 @@
+package io.fedpipe.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fedpipe.bench.StepBenchmark;
+import io.fedpipe.engine.ChildJvm;
+import io.fedpipe.model.PretrainedModels;
+import io.fedpipe.quant.QuantFormat;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code fedpipe bench step}: the LoRA training step's throughput, effective GFLOP/s, MFU and
+ * peak memory per (bits, threads), each configuration in its own JVM; the GEMM peak is
+ * measured with and without the oneMKL vendor shim so both are reported.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks. 'bench step': the MiniLM LoRA training step per bit-width and thread count.")
+final class BenchCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", description = "What to benchmark: step")
+    String what;
+
+    @Option(names = "--model", defaultValue = "minilm-l6", description = "Model (minilm-l6). Default: ${DEFAULT-VALUE}")
+    String model;
+
+    @Option(names = "--bits", defaultValue = "fp32,bf16,int8,nf4", split = ",",
+            description = "Frozen base formats. Default: ${DEFAULT-VALUE}")
+    List<String> bits;
+
+    @Option(names = "--threads", defaultValue = "1,2", split = ",", description = "Thread counts. Default: ${DEFAULT-VALUE}")
+    List<Integer> threads;
+
+    @Option(names = "--steps", defaultValue = "15", description = "Timed steps per configuration (median reported). Default: ${DEFAULT-VALUE}")
+    int steps;
+
+    @Option(names = "--layerwise", defaultValue = "auto",
+            description = "Per-block recompute: auto (on for quantized bases), true, false. Default: ${DEFAULT-VALUE}")
+    String layerwise;
+
+    @Option(names = "--json", description = "One JSON object per configuration, one per line.")
+    boolean json;
+
+    private final ObjectMapper mapper = new ObjectMapper();
+
+    @Override
+    public Integer call() throws Exception {
+        if (!what.equals("step")) {
+            throw new IllegalArgumentException("unknown benchmark '" + what + "'; available: step");
+        }
+        PretrainedModels.load(model).config(); // validates the name before spawning anything
+        for (String b : bits) {
+            QuantFormat.parse(b);
+        }
+        if (!List.of("auto", "true", "false").contains(layerwise)) {
+            throw new IllegalArgumentException("--layerwise must be auto, true or false: " + layerwise);
+        }
+        Map<Integer, JsonNode> gemmDefault = new HashMap<>();
+        Map<Integer, JsonNode> gemmTuned = new HashMap<>();
+        for (int t : threads) {
+            gemmTuned.put(t, child(false, "gemm", Integer.toString(t)));
+            gemmDefault.put(t, child(true, "gemm", Integer.toString(t)));
+        }
+        List<ObjectNode> rows = new ArrayList<>();
+        for (String b : bits) {
+            for (int t : threads) {
+                ObjectNode row = (ObjectNode) child(false, b.toLowerCase(Locale.ROOT), Integer.toString(t),
+                        Integer.toString(steps), layerwise);
+                double tuned = gemmTuned.get(t).get("gemm_gflops").asDouble();
+                double plain = gemmDefault.get(t).get("gemm_gflops").asDouble();
+                double peak = Math.max(tuned, plain);
+                row.put("gemm_gflops", peak);
+                row.put("gemm_gflops_mkl_shim", tuned);
+                row.put("gemm_gflops_mkl_default", plain);
+                row.put("mfu", row.get("effective_gflops").asDouble() / peak);
+                rows.add(row);
+                if (json) {
+                    System.out.println(mapper.writeValueAsString(row));
+                    System.out.flush();
+                }
+            }
+        }
+        if (!json) {
+            printTable(rows);
+        }
+        return 0;
+    }
+
+    private JsonNode child(boolean withoutShim, String... args) throws IOException, InterruptedException {
+        ChildJvm.Builder b = ChildJvm.forMain(StepBenchmark.class).args(args)
+                .jvmOptions("-Xmx2g", "-XX:+UseSerialGC", "-XX:MaxHeapFreeRatio=20", "-XX:MinHeapFreeRatio=5")
+                .threads(Integer.parseInt(args[1]));
+        if (withoutShim) {
+            b.withoutMklShim();
+        }
+        Process p = b.processBuilder().redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String result = null;
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                if (line.startsWith("RESULT ")) {
+                    result = line.substring("RESULT ".length());
+                }
+            }
+        }
+        int code = p.waitFor();
+        if (code != 0 || result == null) {
+            throw new IllegalStateException("benchmark child " + String.join(" ", args) + " failed with exit code " + code);
+        }
+        return mapper.readTree(result);
+    }
+
+    private static void printTable(List<ObjectNode> rows) {
+        System.out.printf(Locale.ROOT, "%-5s %3s %9s %8s %10s %9s %9s %6s %10s %10s%n", "bits", "thr", "layerwise",
+                "step ms", "tokens/s", "eff GF/s", "GEMM GF/s", "MFU", "peak RSS", "step grow");
+        for (ObjectNode r : rows) {
+            System.out.printf(Locale.ROOT, "%-5s %3d %9s %8.1f %10.0f %9.1f %9.1f %5.1f%% %8.0fMB %8.0fMB%n",
+                    r.get("bits").asText(), r.get("threads").asInt(), r.get("layerwise").asBoolean(),
+                    r.get("step_ms").asDouble(), r.get("tokens_per_s").asDouble(), r.get("effective_gflops").asDouble(),
+                    r.get("gemm_gflops").asDouble(), 100 * r.get("mfu").asDouble(), r.get("peak_rss_bytes").asDouble() / 1e6,
+                    r.get("step_peak_growth_bytes").asDouble() / 1e6);
+        }
+        if (!rows.isEmpty()) {
+            ObjectNode r = rows.get(0);
+            System.out.printf(Locale.ROOT, "GEMM 1024^3 at %d threads: %.1f GFLOP/s with the MKL vendor shim, %.1f without%n",
+                    r.get("threads").asInt(), r.get("gemm_gflops_mkl_shim").asDouble(), r.get("gemm_gflops_mkl_default").asDouble());
+        }
+    }
+}
