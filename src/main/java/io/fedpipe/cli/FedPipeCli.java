@@ -1,5 +1,6 @@
 package io.fedpipe.cli;
 
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -16,8 +17,20 @@ public final class FedPipeCli {
         System.exit(run(args));
     }
 
-    /** Runs the CLI and returns its exit code; errors become one clear line, not a stack trace. */
+    /**
+     * Runs the CLI and returns its exit code; errors become one line starting with
+     * {@code fedpipe: }, not a stack trace (set {@code -Dfedpipe.debug=true} for one).
+     */
     public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** As {@link #run(String...)}, printing results to {@code out} and errors to {@code err}. */
+    static int run(PrintWriter out, PrintWriter err, String... args) {
+        return commandLine().setOut(out).setErr(err).execute(args);
+    }
+
+    private static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new FedPipeCli());
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             commandLine.getErr().println("fedpipe: " + CliErrors.message(ex));
@@ -26,7 +39,14 @@ public final class FedPipeCli {
             }
             return CliErrors.exitCode(ex);
         });
-        return cli.execute(args);
+        // picocli would print the whole usage after a bad flag; one line pointing to it is enough.
+        cli.setParameterExceptionHandler((ex, args) -> {
+            CommandLine failed = ex.getCommandLine();
+            failed.getErr().println("fedpipe: " + ex.getMessage() + " (see '"
+                    + failed.getCommandSpec().qualifiedName() + " --help')");
+            return CliErrors.INPUT;
+        });
+        return cli;
     }
 
     static final class Version implements CommandLine.IVersionProvider {

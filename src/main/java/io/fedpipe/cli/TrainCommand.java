@@ -7,6 +7,7 @@ import io.fedpipe.lora.LoraTarget;
 import io.fedpipe.train.ClassifierFineTuning;
 import io.fedpipe.train.FineTuneResult;
 import io.fedpipe.train.FineTuneSpec;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -14,7 +15,9 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code fedpipe train}: local LoRA fine-tuning of an encoder classifier on one machine. */
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -55,7 +58,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "2e-3", description = "Peak learning rate. Default: ${DEFAULT-VALUE}")
     float lr;
 
-    @Option(names = "--warmup", defaultValue = "-1", description = "Warm-up steps (default: 6% of steps).")
+    @Option(names = "--warmup", defaultValue = "-1", description = "Warm-up steps (default: 6%% of steps).")
     int warmup;
 
     @Option(names = "--seed", defaultValue = "42", description = "Seed for data order and initialisation. Default: ${DEFAULT-VALUE}")
@@ -77,10 +80,13 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the final metrics as one JSON object and no progress bar.")
     boolean json;
 
+    @Spec
+    CommandSpec command;
+
     @Override
     public Integer call() throws Exception {
         FineTuneSpec spec = new FineTuneSpec(model, task, LoraTarget.parseList(targets), rank, alpha, loraDropout,
-                bits.toLowerCase(Locale.ROOT), steps, batch, maxLength, lr, warmup >= 0 ? warmup : Math.round(steps * 0.06f),
+                bits, steps, batch, maxLength, lr, warmup >= 0 ? warmup : Math.round(steps * 0.06f),
                 seed, evalExamples, layerwise, out);
         EngineSetup.start(threads);
         FineTuneResult result;
@@ -101,24 +107,26 @@ final class TrainCommand implements Callable<Integer> {
                 }
             }
         }
+        PrintWriter stdout = command.commandLine().getOut();
         if (json) {
-            System.out.println(new ObjectMapper().writeValueAsString(result));
+            stdout.println(new ObjectMapper().writeValueAsString(result));
         } else {
-            System.out.printf(Locale.ROOT, "%nmodel %s, task %s, base %s, %d steps, %d classes%n", result.model(),
+            stdout.printf(Locale.ROOT, "%nmodel %s, task %s, base %s, %d steps, %d classes%n", result.model(),
                     result.task(), result.bits(), result.steps(), result.classes());
-            System.out.printf(Locale.ROOT, "loss %.3f -> %.3f, %,.0f tokens/s, %d trainable parameters, frozen linears %.1f MB%n",
+            stdout.printf(Locale.ROOT, "loss %.3f -> %.3f, %,.0f tokens/s, %d trainable parameters, frozen linears %.1f MB%n",
                     result.firstLoss(), result.finalLoss(), result.tokensPerSecond(), result.trainableParameters(),
                     result.frozenLinearBytes() / 1e6);
-            System.out.printf(Locale.ROOT, "validation (%d examples): accuracy %.4f, macro-F1 %.4f; majority-class baseline %.4f%n",
+            stdout.printf(Locale.ROOT, "validation (%d examples): accuracy %.4f, macro-F1 %.4f; majority-class baseline %.4f%n",
                     result.evaluated(), result.accuracy(), result.macroF1(), result.majorityBaseline());
             if (result.skippedSteps() > 0) {
-                System.out.printf("%d steps skipped for non-finite gradients%n", result.skippedSteps());
+                stdout.printf(Locale.ROOT, "%d steps skipped for non-finite gradients%n", result.skippedSteps());
             }
             if (result.outputDirectory() != null) {
-                System.out.println("wrote " + result.outputDirectory() + "/merged (Hugging Face) and "
+                stdout.println("wrote " + result.outputDirectory() + "/merged (Hugging Face) and "
                         + result.outputDirectory() + "/adapter (PEFT)");
             }
         }
+        stdout.flush();
         return 0;
     }
 }

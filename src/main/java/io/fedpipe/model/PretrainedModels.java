@@ -22,8 +22,8 @@ public final class PretrainedModels {
         if (key.equals(MINILM_L6) || key.equals("all-minilm-l6-v2")) {
             return miniLmL6();
         }
-        throw new IllegalArgumentException("unknown model '" + name + "'; built in: " + MINILM_L6
-                + " (or give a Hugging Face model directory)");
+        // Hugging Face directories are not loadable yet: do not suggest them.
+        throw new IllegalArgumentException("unknown model '" + name + "'; built in: " + MINILM_L6);
     }
 
     /** all-MiniLM-L6-v2, imported from its ONNX graph (22.7M parameters). */

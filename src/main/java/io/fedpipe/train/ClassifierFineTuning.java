@@ -38,6 +38,9 @@ public final class ClassifierFineTuning {
     private ClassifierFineTuning() {}
 
     public static FineTuneResult run(FineTuneSpec spec, NDManager parent, Listener listener) throws IOException {
+        if (spec.out() != null) {
+            FineTuneExport.prepare(spec.out());
+        }
         DatasetSplits splits = ClassificationTasks.load(spec.task(), spec.seed());
         ClassificationDataset train = splits.train();
         ClassificationDataset validation = splits.validation();
@@ -60,7 +63,7 @@ public final class ClassifierFineTuning {
                     new ClassificationObjective(classifier, spec.loraDropout() > 0), classifier.trainableParameters(), options);
             BatchSampler sampler = new BatchSampler(train.size(), spec.batchSize(), spec.seed());
             double firstLoss = Double.NaN;
-            double lastLossEma = Double.NaN;
+            LossAverage finalLoss = new LossAverage();
             double trainSeconds = 0;
             long realTokens = 0;
             int skipped = 0;
@@ -87,7 +90,7 @@ public final class ClassifierFineTuning {
                     skipped++;
                 } else {
                     firstLoss = Double.isNaN(firstLoss) ? r.loss() : firstLoss;
-                    lastLossEma = Double.isNaN(lastLossEma) ? r.loss() : 0.9 * lastLossEma + 0.1 * r.loss();
+                    finalLoss.add(r.loss());
                 }
                 listener.onStep(r, tokens, seconds);
             }
@@ -101,7 +104,7 @@ public final class ClassifierFineTuning {
             }
             return new FineTuneResult(spec.model(), spec.task(), spec.bits(), spec.steps(), train.numLabels(),
                     classifier.trainableParameters().stream().mapToLong(NDArray::size).sum(),
-                    classifier.encoder().frozenLinearBytes(), firstLoss, lastLossEma, metrics.accuracy(),
+                    classifier.encoder().frozenLinearBytes(), firstLoss, finalLoss.value(), metrics.accuracy(),
                     metrics.macroF1(), eval.size(), majority, trainSeconds, realTokens / trainSeconds, skipped,
                     (int) tokenizer.truncatedCount(), outDir);
         }
@@ -154,6 +157,28 @@ public final class ClassifierFineTuning {
             }
         }
         return eval.size() == 0 ? 0 : (double) hits / eval.size();
+    }
+
+    /**
+     * Exponential moving average of the step losses (decay 0.9), bias-corrected as Adam's moments
+     * are (Kingma &amp; Ba 2015, section 3). An average seeded with the first loss keeps 0.9^(n-1)
+     * of it after n steps, a quarter after 14: such a run reported 0.47 as its final loss while
+     * its last steps were at 0.03 to 0.06.
+     */
+    static final class LossAverage {
+        private static final double DECAY = 0.9;
+        private double average;
+        private int count;
+
+        void add(double loss) {
+            average = DECAY * average + (1 - DECAY) * loss;
+            count++;
+        }
+
+        /** The corrected average, or NaN before the first loss. */
+        double value() {
+            return count == 0 ? Double.NaN : average / (1 - Math.pow(DECAY, count));
+        }
     }
 
     /** Seeded epochs of shuffled indices, cut into batches. */

@@ -69,6 +69,17 @@ public final class FineTuneExport {
                 base.finalNormBias());
     }
 
+    /**
+     * Creates the output directory up front, so that an unusable {@code --out} fails before
+     * training rather than after it.
+     */
+    static void prepare(Path out) throws IOException {
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new IllegalArgumentException("--out " + out + " exists and is not a directory");
+        }
+        Files.createDirectories(out);
+    }
+
     static Path write(FineTuneSpec spec, SequenceClassifier classifier, LoraConfig lora, List<String> labels,
             TextTokenizer tokenizer) throws IOException {
         Path out = spec.out();

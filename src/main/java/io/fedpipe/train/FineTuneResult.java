@@ -3,6 +3,8 @@ package io.fedpipe.train;
 /**
  * What a fine-tuning run reached.
  *
+ * @param firstLoss        loss of the first step that was not skipped
+ * @param finalLoss        bias-corrected moving average (decay 0.9) of the step losses
  * @param majorityBaseline accuracy of always predicting the training set's most common class
  * @param tokensPerSecond  real (unpadded) training tokens per second of step time
  */

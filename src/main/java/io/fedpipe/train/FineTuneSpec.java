@@ -1,15 +1,16 @@
 package io.fedpipe.train;
 
 import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.quant.QuantFormat;
 import java.nio.file.Path;
 import java.util.Set;
 
 /**
  * Everything a local LoRA fine-tuning run of an encoder classifier needs.
  *
- * @param model        built-in model name or Hugging Face directory
+ * @param model        built-in model name ({@link io.fedpipe.model.PretrainedModels})
  * @param task         built-in task name or JSONL task directory
- * @param bits         storage of the frozen base: fp32, bf16, fp16, int8, nf4
+ * @param bits         storage of the frozen base: fp32, bf16, fp16, int8, nf4 (any case; kept lower-case)
  * @param layerwise    recompute per block (null: on for quantized bases, where it saves memory)
  * @param evalExamples validation examples scored at the end (0: all)
  * @param out          where the merged model and the adapters go, or null
@@ -48,10 +49,19 @@ public record FineTuneSpec(
         if (evalExamples < 0) {
             throw new IllegalArgumentException("--eval-examples must be >= 0: " + evalExamples);
         }
+        if (targets == null || targets.isEmpty()) {
+            throw new IllegalArgumentException("--targets must name at least one matrix");
+        }
         targets = Set.copyOf(targets);
+        // Checked here, before any data or model is loaded, so a typo fails at once.
+        try {
+            bits = QuantFormat.parse(bits).configName();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--bits: " + e.getMessage(), e);
+        }
     }
 
     public boolean layerwiseOrDefault() {
-        return layerwise != null ? layerwise : !"fp32".equalsIgnoreCase(bits);
+        return layerwise != null ? layerwise : !QuantFormat.FP32.configName().equals(bits);
     }
 }
