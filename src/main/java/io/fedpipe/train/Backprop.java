@@ -53,6 +53,7 @@ public final class Backprop {
      * with that sub-manager, and only its output (forward) or input gradient (backward) is
      * moved out to the step's manager.
      */
+    @SuppressWarnings("try") // the collector in the backward loop only scopes grad mode; backward is direct
     public static <B> float layerwise(LayeredObjective<B> objective, B batch, long dropoutSeed) {
         List<NDArray> inputs = new ArrayList<>(objective.layers());
         NDArray x = objective.embed(batch);

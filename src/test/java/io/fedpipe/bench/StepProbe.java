@@ -25,7 +25,7 @@ public final class StepProbe {
         boolean layerwise = Boolean.parseBoolean(args[1]);
         EngineSetup.start(threads);
         TransformerConfig c = TransformerConfig.miniLmL6();
-        LoraConfig lora = LoraConfig.uniform(6, EnumSet.of(LoraTarget.Q, LoraTarget.K, LoraTarget.V, LoraTarget.O), 8, 16, 0);
+        LoraConfig lora = LoraConfig.uniform(6, LoraTarget.parseList(System.getProperty("targets", "q,k,v,o")), 8, 16, 0);
         try (NDManager m = NDManager.newBaseManager()) {
             System.out.println("gemm " + GemmPeak.measure(m, 1024, 5));
             SequenceClassifier clf = new SequenceClassifier(TransformerModel.create(m, TransformerWeights.random(c, 1), lora, FrozenWeightFactory.dense(), 1), 26, 1);
