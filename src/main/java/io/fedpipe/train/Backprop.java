@@ -30,13 +30,23 @@ public final class Backprop {
 
     private Backprop() {}
 
-    /** Loss value; gradients accumulate on the trainable parameters. */
+    /**
+     * Loss value; gradients accumulate on the trainable parameters. Each block still runs in
+     * its own sub-manager: autograd keeps what its backward formulas need, and closing the
+     * block's scope frees every other intermediate (DJL would otherwise hold them all).
+     */
     public static <B> float whole(LayeredObjective<B> objective, B batch, long dropoutSeed) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray x = objective.embed(batch);
+            NDManager step = x.getManager();
             for (int i = 0; i < objective.layers(); i++) {
-                seed(objective, dropoutSeed, i);
-                x = objective.block(i, x, batch, true);
+                try (NDManager blockScope = step.newSubManager()) {
+                    x.tempAttach(blockScope);
+                    seed(objective, dropoutSeed, i);
+                    NDArray out = objective.block(i, x, batch, true);
+                    out.attach(step);
+                    x = out;
+                }
             }
             NDArray loss = objective.loss(x, batch);
             gc.backward(loss);
