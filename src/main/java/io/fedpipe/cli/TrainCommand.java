@@ -3,6 +3,7 @@ package io.fedpipe.cli;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fedpipe.engine.EngineSetup;
+import io.fedpipe.engine.TrainerSettings;
 import io.fedpipe.lora.LoraTarget;
 import io.fedpipe.train.ClassifierFineTuning;
 import io.fedpipe.train.FineTuneResult;
@@ -71,8 +72,12 @@ final class TrainCommand implements Callable<Integer> {
             description = "Recompute per block to save memory (default: on for quantized bases).")
     Boolean layerwise;
 
-    @Option(names = "--threads", defaultValue = "0", description = "Intra-op threads (0: all cores).")
+    @Option(names = "--threads", defaultValue = "-1",
+            description = "Intra-op threads (default: fedpipe.trainer.threads of the config; 0 = all cores).")
     int threads;
+
+    @Option(names = "--config", description = "A config overlay on application.conf, e.g. cluster-configs/local.conf.")
+    Path config;
 
     @Option(names = "--out", description = "Write merged/ (Hugging Face) and adapter/ (PEFT) here.")
     Path out;
@@ -88,9 +93,10 @@ final class TrainCommand implements Callable<Integer> {
         FineTuneSpec spec = new FineTuneSpec(model, task, LoraTarget.parseList(targets), rank, alpha, loraDropout,
                 bits, steps, batch, maxLength, lr, warmup >= 0 ? warmup : Math.round(steps * 0.06f),
                 seed, evalExamples, layerwise, out);
-        EngineSetup.start(threads);
+        TrainerSettings settings = TrainerSettings.fromConfig(TrainerSettings.load(config));
+        EngineSetup.start(threads >= 0 ? (threads == 0 ? settings.effectiveThreads() : threads) : settings.effectiveThreads());
         FineTuneResult result;
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = NDManager.newBaseManager(settings.resolveDevice())) {
             if (json) {
                 result = ClassifierFineTuning.run(spec, manager, ClassifierFineTuning.Listener.NONE);
             } else {
