@@ -4,7 +4,19 @@ import io.fedpipe.model.onnx.ImportedBert;
 import io.fedpipe.model.onnx.MiniLmOnnxImporter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import io.fedpipe.model.hf.HfConfigs;
+import io.fedpipe.model.hf.HfModelDirectory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import io.fedpipe.model.hf.HfConfigs;
+import io.fedpipe.model.hf.HfModelDirectory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Map;
 
 /**
  * Pre-trained weights that ship with FedPipe through Maven Central, by name. Nothing is
@@ -17,13 +29,40 @@ public final class PretrainedModels {
 
     private PretrainedModels() {}
 
+    /** A built-in model by name, or a Hugging Face model directory (BERT or GPT-2). */
     public static TransformerWeights load(String name) {
         String key = name.trim().toLowerCase(Locale.ROOT);
         if (key.equals(MINILM_L6) || key.equals("all-minilm-l6-v2")) {
             return miniLmL6();
         }
-        // Hugging Face directories are not loadable yet: do not suggest them.
-        throw new IllegalArgumentException("unknown model '" + name + "'; built in: " + MINILM_L6);
+        Path dir = Path.of(name);
+        if (Files.isDirectory(dir)) {
+            return fromDirectory(dir);
+        }
+        throw new IllegalArgumentException("unknown model '" + name + "'; built in: " + MINILM_L6
+                + ", or give a Hugging Face model directory");
+    }
+
+    /** Whether {@code name} names a model directory rather than a built-in model. */
+    public static boolean isDirectory(String name) {
+        return !name.trim().toLowerCase(Locale.ROOT).equals(MINILM_L6) && Files.isDirectory(Path.of(name));
+    }
+
+    /**
+     * Reads {@code config.json} and the safetensors weights of a Hugging Face directory. Tensors
+     * that are not part of the transformer itself (a {@code classifier.*} head) are ignored here.
+     */
+    public static TransformerWeights fromDirectory(Path dir) {
+        try {
+            HfModelDirectory d = HfModelDirectory.read(dir);
+            TransformerConfig config = HfConfigs.fromJson(d.config(),
+                    dir.resolve(HfModelDirectory.CONFIG_FILE_NAME).toString());
+            Map<String, HostTensor> tensors = new LinkedHashMap<>(d.weights());
+            tensors.keySet().removeIf(k -> k.startsWith("classifier."));
+            return HfWeightNames.fromHf(config, tensors);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
     }
 
     /** all-MiniLM-L6-v2, imported from its ONNX graph (22.7M parameters). */

@@ -52,7 +52,7 @@ public final class ClassifierFineTuning {
         }
         LoraConfig lora = LoraConfig.uniform(config.layers(), spec.targets(), spec.rank(), spec.alpha(), spec.loraDropout());
         FrozenWeightFactory freezer = BaseQuantization.factory(spec.bits());
-        try (TextTokenizer tokenizer = TextTokenizer.miniLm(spec.maxLength(), TextTokenizer.Overflow.TRUNCATE);
+        try (TextTokenizer tokenizer = tokenizerFor(spec);
                 NDManager manager = parent.newSubManager();
                 SequenceClassifier classifier = new SequenceClassifier(
                         TransformerModel.create(manager, weights, lora, freezer, spec.seed()), train.numLabels(), spec.seed())) {
@@ -108,6 +108,18 @@ public final class ClassifierFineTuning {
                     metrics.macroF1(), eval.size(), majority, trainSeconds, realTokens / trainSeconds, skipped,
                     (int) tokenizer.truncatedCount(), outDir);
         }
+    }
+
+    /** The model directory's own tokenizer.json, or MiniLM's for the built-in model. */
+    static TextTokenizer tokenizerFor(FineTuneSpec spec) throws IOException {
+        if (PretrainedModels.isDirectory(spec.model())) {
+            java.nio.file.Path file = java.nio.file.Path.of(spec.model()).resolve("tokenizer.json");
+            if (!java.nio.file.Files.isRegularFile(file)) {
+                throw new IllegalArgumentException("model directory " + spec.model() + " has no tokenizer.json");
+            }
+            return TextTokenizer.fromFile(file, spec.maxLength(), TextTokenizer.Overflow.TRUNCATE);
+        }
+        return TextTokenizer.miniLm(spec.maxLength(), TextTokenizer.Overflow.TRUNCATE);
     }
 
     static List<long[]> encode(TextTokenizer tokenizer, List<String> texts) {

@@ -103,17 +103,23 @@ public final class FineTuneExport {
             label2id.put(labels.get(i), i);
         }
         Path mergedDir = out.resolve("merged");
-        Path tokenizerJson = out.resolve("tokenizer.json.tmp");
-        try (InputStream in = FineTuneExport.class.getClassLoader().getResourceAsStream(MiniLmOnnxImporter.TOKENIZER_RESOURCE)) {
-            if (in == null) {
-                throw new IOException("tokenizer resource " + MiniLmOnnxImporter.TOKENIZER_RESOURCE + " not on the classpath");
+        if (PretrainedModels.isDirectory(spec.model())) {
+            // The user's own model directory: keep its tokenizer files with the merged model.
+            List<Path> tokenizerFiles = HfModelDirectory.read(Path.of(spec.model())).tokenizerFiles();
+            HfModelDirectory.write(mergedDir, config, tensors, tokenizerFiles, Long.MAX_VALUE);
+        } else {
+            Path named = out.resolve(HfModelDirectory.TOKENIZER_FILE_NAME);
+            try (InputStream in = FineTuneExport.class.getClassLoader()
+                    .getResourceAsStream(MiniLmOnnxImporter.TOKENIZER_RESOURCE)) {
+                if (in == null) {
+                    throw new IOException("tokenizer resource " + MiniLmOnnxImporter.TOKENIZER_RESOURCE
+                            + " is not on the classpath");
+                }
+                Files.copy(in, named, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
-            Files.copy(in, tokenizerJson, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            HfModelDirectory.write(mergedDir, config, tensors, List.of(named), Long.MAX_VALUE);
+            Files.delete(named);
         }
-        Path named = tokenizerJson.resolveSibling(HfModelDirectory.TOKENIZER_FILE_NAME);
-        Files.move(tokenizerJson, named, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        HfModelDirectory.write(mergedDir, config, tensors, List.of(named), Long.MAX_VALUE);
-        Files.delete(named);
 
         // adapter/: PEFT layout.
         Path adapterDir = out.resolve("adapter");
