@@ -25,23 +25,14 @@ public final class DirichletLabelPartitioner implements Partitioner {
     private final int minPerNode;
 
     public DirichletLabelPartitioner(double alpha, int minPerNode) {
-        if (!(alpha > 0) || Double.isInfinite(alpha)) {
-            throw new IllegalArgumentException("Dirichlet alpha must be positive and finite, got " + alpha);
-        }
-        if (minPerNode < 0) {
-            throw new IllegalArgumentException("minPerNode must be >= 0, got " + minPerNode);
-        }
+        Partitioner.validateDirichlet(alpha, minPerNode);
         this.alpha = alpha;
         this.minPerNode = minPerNode;
     }
 
     @Override
     public List<int[]> partition(int[] labels, int numLabels, int nodes, long seed) {
-        Partitioner.validate(labels, numLabels, nodes);
-        if ((long) nodes * minPerNode > labels.length) {
-            throw new IllegalArgumentException(labels.length + " examples cannot give " + nodes + " nodes "
-                    + minPerNode + " each");
-        }
+        Partitioner.validate(labels, numLabels, nodes, minPerNode);
         int[][] byLabel = indicesByLabel(labels, numLabels);
         SeededRandom random = SeededRandom.forPurpose(seed, "dirichlet-label-skew");
         for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {

@@ -55,4 +55,23 @@ public interface Partitioner {
             }
         }
     }
+
+    /** Checks the parameters shared by the Dirichlet-based partitioners. */
+    static void validateDirichlet(double alpha, int minPerNode) {
+        if (!(alpha > 0) || Double.isInfinite(alpha)) {
+            throw new IllegalArgumentException("Dirichlet alpha must be positive and finite, got " + alpha);
+        }
+        if (minPerNode < 0) {
+            throw new IllegalArgumentException("minPerNode must be >= 0, got " + minPerNode);
+        }
+    }
+
+    /** {@link #validate}, plus: the nodes' minimum sizes must fit in the data. */
+    static void validate(int[] labels, int numLabels, int nodes, int minPerNode) {
+        validate(labels, numLabels, nodes);
+        if ((long) nodes * minPerNode > labels.length) {
+            throw new IllegalArgumentException(labels.length + " examples cannot give " + nodes + " nodes "
+                    + minPerNode + " each");
+        }
+    }
 }

@@ -18,23 +18,14 @@ public final class QuantitySkewPartitioner implements Partitioner {
     private final int minPerNode;
 
     public QuantitySkewPartitioner(double alpha, int minPerNode) {
-        if (!(alpha > 0) || Double.isInfinite(alpha)) {
-            throw new IllegalArgumentException("Dirichlet alpha must be positive and finite, got " + alpha);
-        }
-        if (minPerNode < 0) {
-            throw new IllegalArgumentException("minPerNode must be >= 0, got " + minPerNode);
-        }
+        Partitioner.validateDirichlet(alpha, minPerNode);
         this.alpha = alpha;
         this.minPerNode = minPerNode;
     }
 
     @Override
     public List<int[]> partition(int[] labels, int numLabels, int nodes, long seed) {
-        Partitioner.validate(labels, numLabels, nodes);
-        if ((long) nodes * minPerNode > labels.length) {
-            throw new IllegalArgumentException(labels.length + " examples cannot give " + nodes + " nodes "
-                    + minPerNode + " each");
-        }
+        Partitioner.validate(labels, numLabels, nodes, minPerNode);
         SeededRandom random = SeededRandom.forPurpose(seed, "quantity-skew");
         int[] sizes = sizes(labels.length, nodes, Dirichlet.symmetric(alpha, nodes, random));
         int[] order = random.permutation(labels.length);
