@@ -38,15 +38,8 @@ public final class Backprop {
     public static <B> float whole(LayeredObjective<B> objective, B batch, long dropoutSeed) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray x = objective.embed(batch);
-            NDManager step = x.getManager();
             for (int i = 0; i < objective.layers(); i++) {
-                try (NDManager blockScope = step.newSubManager()) {
-                    x.tempAttach(blockScope);
-                    seed(objective, dropoutSeed, i);
-                    NDArray out = objective.block(i, x, batch, true);
-                    out.attach(step);
-                    x = out;
-                }
+                x = scopedBlock(objective, i, x, batch, dropoutSeed);
             }
             NDArray loss = objective.loss(x, batch);
             gc.backward(loss);
@@ -70,13 +63,7 @@ public final class Backprop {
         NDManager step = x.getManager();
         for (int i = 0; i < objective.layers(); i++) {
             inputs.add(x);
-            try (NDManager blockScope = step.newSubManager()) {
-                x.tempAttach(blockScope);
-                seed(objective, dropoutSeed, i);
-                NDArray out = objective.block(i, x, batch, true);
-                out.attach(step);
-                x = out;
-            }
+            x = scopedBlock(objective, i, x, batch, dropoutSeed);
         }
         x.setRequiresGradient(true);
         float lossValue;
@@ -109,6 +96,18 @@ public final class Backprop {
             inputs.set(i, null);
         }
         return lossValue;
+    }
+
+    /** Block {@code i} in its own sub-manager; only its output moves to the input's manager. */
+    private static <B> NDArray scopedBlock(LayeredObjective<B> objective, int i, NDArray x, B batch, long dropoutSeed) {
+        NDManager owner = x.getManager();
+        try (NDManager blockScope = owner.newSubManager()) {
+            x.tempAttach(blockScope);
+            seed(objective, dropoutSeed, i);
+            NDArray out = objective.block(i, x, batch, true);
+            out.attach(owner);
+            return out;
+        }
     }
 
     private static NDArray gradientOf(NDArray x, NDManager owner) {
