@@ -35,6 +35,8 @@ public final class ClassifierFineTuning {
         Listener NONE = (s, t, d) -> {};
     }
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ClassifierFineTuning.class);
+
     private ClassifierFineTuning() {}
 
     public static FineTuneResult run(FineTuneSpec spec, NDManager parent, Listener listener) throws IOException {
@@ -61,7 +63,11 @@ public final class ClassifierFineTuning {
                     1.0f, spec.layerwiseOrDefault(), spec.seed());
             LocalTrainer<TokenBatch> trainer = new LocalTrainer<>(
                     new ClassificationObjective(classifier, spec.loraDropout() > 0), classifier.trainableParameters(), options);
-            BatchSampler sampler = new BatchSampler(train.size(), spec.batchSize(), spec.seed());
+            int[] lengths = new int[train.size()];
+            for (int i = 0; i < lengths.length; i++) {
+                lengths[i] = train.get(i).text().length();
+            }
+            BatchSampler sampler = new BatchSampler(lengths, spec.batchSize(), spec.seed());
             double firstLoss = Double.NaN;
             LossAverage finalLoss = new LossAverage();
             double trainSeconds = 0;
@@ -88,6 +94,8 @@ public final class ClassifierFineTuning {
                 realTokens += tokens;
                 if (r.skipped()) {
                     skipped++;
+                    LOG.warn("step {} skipped: loss {}, gradient norm {} (not finite); adapters unchanged",
+                            r.step(), r.loss(), r.gradNorm());
                 } else {
                     firstLoss = Double.isNaN(firstLoss) ? r.loss() : firstLoss;
                     finalLoss.add(r.loss());
@@ -193,36 +201,57 @@ public final class ClassifierFineTuning {
         }
     }
 
-    /** Seeded epochs of shuffled indices, cut into batches. */
+    /**
+     * Seeded epochs of shuffled indices, cut into batches of similar length. A batch is padded to
+     * its longest example, so mixing a 10-token and a 60-token gloss wastes most of the work:
+     * each window of {@value #WINDOW_BATCHES} batches is sorted by text length before cutting,
+     * then the batches are served in shuffled order (the usual length bucketing).
+     */
     static final class BatchSampler {
-        private final int size;
+        static final int WINDOW_BATCHES = 50;
+        private final int[] lengths;
         private final int batch;
         private final SeededRandom random;
-        private int[] order;
-        private int pos;
+        private final java.util.ArrayDeque<int[]> ready = new java.util.ArrayDeque<>();
 
-        BatchSampler(int size, int batch, long seed) {
-            if (size == 0) {
+        BatchSampler(int[] lengths, int batch, long seed) {
+            if (lengths.length == 0) {
                 throw new IllegalArgumentException("the training split is empty");
             }
-            this.size = size;
-            this.batch = Math.min(batch, size);
+            this.lengths = lengths;
+            this.batch = Math.min(batch, lengths.length);
             this.random = SeededRandom.forPurpose(seed, "batches");
-            reshuffle();
-        }
-
-        private void reshuffle() {
-            order = random.permutation(size);
-            pos = 0;
         }
 
         int[] next() {
-            if (pos + batch > size) {
-                reshuffle();
+            if (ready.isEmpty()) {
+                refill();
             }
-            int[] out = java.util.Arrays.copyOfRange(order, pos, pos + batch);
-            pos += batch;
-            return out;
+            return ready.poll();
+        }
+
+        private void refill() {
+            int[] order = random.permutation(lengths.length);
+            int usable = order.length - order.length % batch;
+            List<int[]> batches = new ArrayList<>();
+            for (int from = 0; from < usable; from += batch * WINDOW_BATCHES) {
+                int to = Math.min(usable, from + batch * WINDOW_BATCHES);
+                Integer[] window = new Integer[to - from];
+                for (int i = from; i < to; i++) {
+                    window[i - from] = order[i];
+                }
+                java.util.Arrays.sort(window, java.util.Comparator.comparingInt((Integer i) -> lengths[i]));
+                for (int b = 0; b + batch <= window.length; b += batch) {
+                    int[] out = new int[batch];
+                    for (int i = 0; i < batch; i++) {
+                        out[i] = window[b + i];
+                    }
+                    batches.add(out);
+                }
+            }
+            for (int i : random.permutation(batches.size())) {
+                ready.add(batches.get(i));
+            }
         }
     }
 }
