@@ -94,7 +94,8 @@ final class TrainCommand implements Callable<Integer> {
                 bits, steps, batch, maxLength, lr, warmup >= 0 ? warmup : Math.round(steps * 0.06f),
                 seed, evalExamples, layerwise, out);
         TrainerSettings settings = TrainerSettings.fromConfig(TrainerSettings.load(config));
-        EngineSetup.start(threads >= 0 ? (threads == 0 ? settings.effectiveThreads() : threads) : settings.effectiveThreads());
+        int intraOp = threads < 0 ? settings.effectiveThreads() : threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
+        EngineSetup.start(intraOp);
         FineTuneResult result;
         try (NDManager manager = NDManager.newBaseManager(settings.resolveDevice())) {
             if (json) {

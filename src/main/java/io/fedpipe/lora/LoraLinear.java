@@ -8,6 +8,7 @@ import ai.djl.nn.norm.Dropout;
 import io.fedpipe.model.DenseWeight;
 import io.fedpipe.model.FrozenWeight;
 import io.fedpipe.model.HostTensor;
+import io.fedpipe.model.TransformerModel;
 import java.util.Random;
 
 /**
@@ -29,6 +30,8 @@ public final class LoraLinear implements AutoCloseable {
     private final float dropout;
     private NDArray a;
     private NDArray b;
+    // Owned by the adapter's manager: a Number would be freed under the autograd graph.
+    private NDArray scaleTensor;
 
     /**
      * @param manager owns the adapter arrays (the model's long-lived manager)
@@ -63,6 +66,7 @@ public final class LoraLinear implements AutoCloseable {
             this.b = manager.zeros(new Shape(out, rank));
             a.setRequiresGradient(true);
             b.setRequiresGradient(true);
+            this.scaleTensor = TransformerModel.scalar(manager, scale);
         }
     }
 
@@ -75,7 +79,7 @@ public final class LoraLinear implements AutoCloseable {
         }
         NDArray h = training && dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
         // Scale the r-wide intermediate rather than the out-wide result: r << out.
-        NDArray low = Linear.linear(h, a).singletonOrThrow().muli(scale);
+        NDArray low = Linear.linear(h, a).singletonOrThrow().muli(scaleTensor);
         return y.addi(Linear.linear(low, b).singletonOrThrow());
     }
 
@@ -93,8 +97,10 @@ public final class LoraLinear implements AutoCloseable {
         weight = DenseWeight.of(manager, merged);
         a.close();
         b.close();
+        scaleTensor.close();
         a = null;
         b = null;
+        scaleTensor = null;
         rank = 0;
     }
 
@@ -160,6 +166,7 @@ public final class LoraLinear implements AutoCloseable {
         if (a != null) {
             a.close();
             b.close();
+            scaleTensor.close();
         }
     }
 }

@@ -44,6 +44,11 @@ public final class TransformerModel implements AutoCloseable {
     private final NDArray finalNormGain;
     private final NDArray finalNormBias;
     private final List<Block> blocks;
+    // Scalar factors used inside autograd graphs live as long as the model (see scalar()).
+    private final NDArray attentionScale;
+    private final NDArray geluCubic;
+    private final NDArray geluSqrt2OverPi;
+    private final NDArray half;
 
     private record Block(Map<LoraTarget, LoraLinear> linears, NDArray n1g, NDArray n1b, NDArray n2g, NDArray n2b) {}
 
@@ -58,6 +63,10 @@ public final class TransformerModel implements AutoCloseable {
         this.embeddingNormBias = create(w.embeddingNormBias());
         this.finalNormGain = create(w.finalNormGain());
         this.finalNormBias = create(w.finalNormBias());
+        this.attentionScale = scalar(manager, 1.0 / Math.sqrt(config.headDim()));
+        this.geluCubic = scalar(manager, 0.044715);
+        this.geluSqrt2OverPi = scalar(manager, Math.sqrt(2 / Math.PI));
+        this.half = scalar(manager, 0.5);
         Random random = new Random(seed);
         this.blocks = new ArrayList<>();
         for (int i = 0; i < config.layers(); i++) {
@@ -101,6 +110,19 @@ public final class TransformerModel implements AutoCloseable {
             m.close();
             throw e;
         }
+    }
+
+    /**
+     * A float32 scalar owned by {@code manager}, for multiplications inside autograd graphs.
+     *
+     * <p>DJL's {@code NDArray.mul(Number)} wraps the number in a tensor that aliases a direct
+     * ByteBuffer and closes it right after the operation. Autograd saves that tensor for the
+     * backward pass of the product, and once the buffer is garbage-collected the backward pass
+     * reads freed memory: gradients turn NaN at random (seen here every few hundred steps).
+     * A scalar that lives as long as the model cannot be freed under the graph.
+     */
+    public static NDArray scalar(NDManager manager, double value) {
+        return manager.create((float) value);
     }
 
     private NDArray create(HostTensor t) {
@@ -198,7 +220,7 @@ public final class TransformerModel implements AutoCloseable {
         int heads = config.heads();
         int d = config.headDim();
         // Scaling q (B·T·d values) is cheaper than scaling the scores (B·h·T·T values).
-        NDArray q = splitHeads(b.linears().get(LoraTarget.Q).forward(x, training).muli(1.0 / Math.sqrt(d)), batch, t);
+        NDArray q = splitHeads(b.linears().get(LoraTarget.Q).forward(x, training).muli(attentionScale), batch, t);
         NDArray k = splitHeads(b.linears().get(LoraTarget.K).forward(x, training), batch, t);
         NDArray v = splitHeads(b.linears().get(LoraTarget.V).forward(x, training), batch, t);
         if (cache != null) {
@@ -226,11 +248,12 @@ public final class TransformerModel implements AutoCloseable {
     }
 
     /** GPT-2's GELU: {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))} (Hendrycks & Gimpel). */
-    static NDArray geluTanh(NDArray x) {
+    NDArray geluTanh(NDArray x) {
         // pow and tanh save their outputs for the backward pass: neither output may be changed in
-        // place, hence x·x·x and the out-of-place ops after tanh.
-        NDArray inner = x.mul(x).mul(x).muli(0.044715).addi(x).muli(Math.sqrt(2 / Math.PI)).tanh();
-        return inner.add(1).mul(x).muli(0.5);
+        // place, hence x·x·x and the out-of-place ops after tanh. Adding a Number is safe (the
+        // backward of an addition saves nothing); multiplying needs the model-owned scalars.
+        NDArray inner = x.mul(x).mul(x).muli(geluCubic).addi(x).muli(geluSqrt2OverPi).tanh();
+        return inner.add(1).mul(x).muli(half);
     }
 
     /**

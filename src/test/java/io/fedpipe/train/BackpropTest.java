@@ -76,6 +76,91 @@ class BackpropTest {
         }
     }
 
+    @Test
+    void gradientsSurviveGarbageCollectionBetweenForwardAndBackward() {
+        TransformerConfig c = TinyModels.gpt2();
+        LoraConfig lora = LoraConfig.uniform(c.layers(), EnumSet.allOf(LoraTarget.class), 3, 6f, 0f);
+        try (NDManager m = NDManager.newBaseManager();
+                TransformerModel dec = TransformerModel.create(m, TransformerWeights.random(c, 3), lora,
+                        FrozenWeightFactory.dense(), 4)) {
+            TinyModels.randomizeAdapters(dec, 5);
+            CausalLmObjective plain = new CausalLmObjective(new CausalLm(dec), false);
+            List<float[]> expected = lmGradients(m, dec, plain);
+            // Same computation, but between the forward blocks (whose scopes are closed by then)
+            // and the backward pass, collect garbage and refill freed native memory with NaN.
+            LayeredObjective<TokenBatch> polluting = new LayeredObjective<>() {
+                @Override
+                public int layers() {
+                    return plain.layers();
+                }
+
+                @Override
+                public NDArray embed(TokenBatch batch) {
+                    return plain.embed(batch);
+                }
+
+                @Override
+                public NDArray block(int i, NDArray x, TokenBatch batch, boolean training) {
+                    return plain.block(i, x, batch, training);
+                }
+
+                @Override
+                public NDArray loss(NDArray top, TokenBatch batch) {
+                    NativeMemoryPolluter.collectAndPoison();
+                    return plain.loss(top, batch);
+                }
+            };
+            List<float[]> got = lmGradients(m, dec, polluting);
+            for (int i = 0; i < expected.size(); i++) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(expected.get(i), got.get(i), 0f,
+                        "gradient " + i + " changed when freed native memory was reused");
+            }
+            NativeMemoryPolluter.release();
+        }
+    }
+
+    private static List<float[]> lmGradients(NDManager m, TransformerModel dec, LayeredObjective<TokenBatch> obj) {
+        try (NDManager step = m.newSubManager()) {
+            Backprop.whole(obj, TokenBatch.of(step, sequences(), null, 0), 1);
+            List<float[]> grads = new ArrayList<>();
+            for (NDArray p : dec.adapterParameters()) {
+                try (NDArray g = p.getGradient()) {
+                    grads.add(g.toFloatArray());
+                    ai.djl.pytorch.jni.JniUtils.zeroGrad((ai.djl.pytorch.engine.PtNDArray) p);
+                }
+            }
+            return grads;
+        }
+    }
+
+    /** Frees unreachable direct buffers and fills whatever malloc hands out next with NaN. */
+    static final class NativeMemoryPolluter {
+        private static final List<java.nio.ByteBuffer> HELD = new ArrayList<>();
+
+        static void collectAndPoison() {
+            for (int i = 0; i < 3; i++) {
+                System.gc();
+                try {
+                    Thread.sleep(50); // the Cleaner thread frees direct memory asynchronously
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            for (int i = 0; i < 20_000; i++) {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(4 + (i % 4) * 4)
+                        .order(java.nio.ByteOrder.nativeOrder());
+                while (b.remaining() >= 4) {
+                    b.putFloat(Float.NaN);
+                }
+                HELD.add(b);
+            }
+        }
+
+        static void release() {
+            HELD.clear();
+        }
+    }
+
     /**
      * The tied LM head's logits are bounded by |ln_f(h)|·|e_token| ≈ √d·|e|; with std-0.02
      * embeddings that is below 1, too flat for any adapter to reach a near-zero loss. Trained
