@@ -32,6 +32,8 @@ public final class LoraLinear implements AutoCloseable {
     private NDArray b;
     // Owned by the adapter's manager: a Number would be freed under the autograd graph.
     private NDArray scaleTensor;
+    // SVD form (AdaLoRA): ΔW = scale·B·diag(λ)·A with B ≈ P, A ≈ Q; null in plain LoRA form.
+    private NDArray lambda;
 
     /**
      * @param manager owns the adapter arrays (the model's long-lived manager)
@@ -79,7 +81,8 @@ public final class LoraLinear implements AutoCloseable {
         }
         NDArray h = training && dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
         // Scale the r-wide intermediate rather than the out-wide result: r << out.
-        NDArray low = Linear.linear(h, a).singletonOrThrow().muli(scaleTensor);
+        NDArray low = Linear.linear(h, a).singletonOrThrow();
+        low = lambda == null ? low.muli(scaleTensor) : low.mul(lambda).muli(scaleTensor);
         return y.addi(Linear.linear(low, b).singletonOrThrow());
     }
 
@@ -98,10 +101,47 @@ public final class LoraLinear implements AutoCloseable {
         a.close();
         b.close();
         scaleTensor.close();
+        if (lambda != null) {
+            lambda.close();
+            lambda = null;
+        }
         a = null;
         b = null;
         scaleTensor = null;
         rank = 0;
+    }
+
+    /**
+     * Switches the adapter to AdaLoRA's SVD form {@code ΔW = scale·P·diag(λ)·Q} (Zhang et al.
+     * 2023): P (kept in B) and Q (kept in A) random normal with std 0.02, the singular values λ
+     * zero, so the layer is still unchanged. λ is trainable; its sensitivity and those of the
+     * rows of Q and columns of P score each singular triplet.
+     */
+    public void useSvdForm(Random random) {
+        if (rank == 0) {
+            throw new IllegalStateException("this layer has no adapter");
+        }
+        a.set(gaussian(random, rank * in, 0.02));
+        b.set(gaussian(random, out * rank, 0.02));
+        if (lambda == null) {
+            lambda = a.getManager().zeros(new Shape(rank));
+            lambda.setRequiresGradient(true);
+        } else {
+            lambda.set(new float[rank]);
+        }
+    }
+
+    private static float[] gaussian(Random random, int n, double std) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (random.nextGaussian() * std);
+        }
+        return v;
+    }
+
+    /** AdaLoRA's singular values λ {@code [r]}, or null in plain LoRA form. */
+    public NDArray singularValues() {
+        return lambda;
     }
 
     public int rank() {
@@ -142,8 +182,16 @@ public final class LoraLinear implements AutoCloseable {
         return new HostTensor(a.getShape().getShape(), a.toFloatArray());
     }
 
+    /** B as a plain LoRA factor: in SVD form its columns are scaled by λ, so B·A is the same update. */
     public HostTensor hostB() {
-        return new HostTensor(b.getShape().getShape(), b.toFloatArray());
+        float[] values = b.toFloatArray();
+        if (lambda != null) {
+            float[] l = lambda.toFloatArray();
+            for (int i = 0; i < values.length; i++) {
+                values[i] *= l[i % rank];
+            }
+        }
+        return new HostTensor(b.getShape().getShape(), values);
     }
 
     /** Replaces the adapter values (e.g. with aggregated global adapters); shapes must match. */
@@ -155,6 +203,11 @@ public final class LoraLinear implements AutoCloseable {
         LoraMath.requireShape("lora_B", newB, out, rank);
         a.set(newA.data());
         b.set(newB.data());
+        if (lambda != null) {
+            // Plain factors carry the whole update: back to the plain LoRA form.
+            lambda.close();
+            lambda = null;
+        }
     }
 
     @Override
@@ -167,6 +220,9 @@ public final class LoraLinear implements AutoCloseable {
             a.close();
             b.close();
             scaleTensor.close();
+        }
+        if (lambda != null) {
+            lambda.close();
         }
     }
 }

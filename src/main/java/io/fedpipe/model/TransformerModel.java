@@ -294,14 +294,28 @@ public final class TransformerModel implements AutoCloseable {
         return ids;
     }
 
-    /** The adapters' A and B arrays, in {@link #adaptedMatrices()} order: what training updates. */
+    /**
+     * The adapters' A and B arrays (and λ in SVD form), in {@link #adaptedMatrices()} order: what
+     * training updates.
+     */
     public List<NDArray> adapterParameters() {
         List<NDArray> params = new ArrayList<>();
         for (MatrixId id : adaptedMatrices()) {
             params.add(linear(id).loraA());
             params.add(linear(id).loraB());
+            if (linear(id).singularValues() != null) {
+                params.add(linear(id).singularValues());
+            }
         }
         return params;
+    }
+
+    /** Puts every adapter in AdaLoRA's SVD form (see {@link LoraLinear#useSvdForm}). */
+    public void useSvdForm(long seed) {
+        Random random = new Random(seed);
+        for (MatrixId id : adaptedMatrices()) {
+            linear(id).useSvdForm(random);
+        }
     }
 
     /** Folds every adapter into its base weight (which becomes dense float32). */
