@@ -1,5 +1,6 @@
 package io.fedpipe.aggregation;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -19,6 +20,12 @@ import java.util.List;
  * (Eckart–Young), nested across ranks, so a rank-2 and a rank-8 node start the next round from the
  * same two leading directions, and any node (also one that failed this round, or one whose rank
  * the planner changes) can be served by {@link ScaledAdapter#firstDirections} of the global.
+ *
+ * <p>Across rounds: when the context says what each node was sent ({@link RoundContext#sent()},
+ * e.g. {@link RoundContext#next}), the new global is {@code G_prev + Σ w_n (ΔW_n − ΔW_n^sent)}, as
+ * FedAvg does with full weights: nodes train low-rank slices, but the directions beyond a node's
+ * rank are not lost from the global, because only what the nodes changed is averaged in. Without
+ * it (first round) the global is the exact average {@code Σ w_n ΔW_n}.
  */
 public final class FedPipeAggregation implements AggregationStrategy {
 
@@ -47,11 +54,44 @@ public final class FedPipeAggregation implements AggregationStrategy {
 
     @Override
     public AggregationResult aggregate(List<NodeUpdate> results, List<Failure> failures, RoundContext context) {
-        return RoundAggregation.run(name(), (cs, targetRank) -> {
-            LowRankSvd.Svd svd = FlexLoraSvd.svdOfAverage(cs);
-            int kept = Math.min(svd.numericalRank(NUMERICAL_RANK_TOLERANCE), maxGlobalRank);
-            int globalRank = Math.max(targetRank, kept);
-            return new MatrixRule.Outcome(svd.truncate(globalRank), FlexLoraSvd.truncatedPerNode(svd, cs));
+        return RoundAggregation.run(name(), new MatrixRule() {
+            @Override
+            public boolean aggregatesChanges() {
+                return true;
+            }
+
+            @Override
+            public Outcome combine(List<Contribution> cs, int targetRank, Factors previousGlobal) {
+                return fromSvd(previousGlobal == null ? FlexLoraSvd.svdOfAverage(cs) : svdOfUpdatedGlobal(previousGlobal, cs),
+                        cs, targetRank);
+            }
+
+            @Override
+            public Outcome combine(List<Contribution> cs, int targetRank) {
+                return combine(cs, targetRank, null);
+            }
         }, results, failures, context);
+    }
+
+    private MatrixRule.Outcome fromSvd(LowRankSvd.Svd svd, List<MatrixRule.Contribution> cs, int targetRank) {
+        int kept = Math.min(svd.numericalRank(NUMERICAL_RANK_TOLERANCE), maxGlobalRank);
+        int globalRank = Math.max(targetRank, kept);
+        return new MatrixRule.Outcome(svd.truncate(globalRank), FlexLoraSvd.truncatedPerNode(svd, cs));
+    }
+
+    /**
+     * SVD of {@code G_prev + Σ w_n (B_n A_n − B_n^start A_n^start)}, from the stacked factors
+     * {@code [G_b | w_1 B_1 | −w_1 B_1^start | ...]·[G_a; A_1; A_1^start; ...]}.
+     */
+    static LowRankSvd.Svd svdOfUpdatedGlobal(Factors previous, List<MatrixRule.Contribution> cs) {
+        List<Mat> bs = new ArrayList<>(List.of(previous.b()));
+        List<Mat> as = new ArrayList<>(List.of(previous.a()));
+        for (MatrixRule.Contribution c : cs) {
+            bs.add(c.update().b().scaled(c.weight()));
+            as.add(c.update().a());
+            bs.add(c.start().b().scaled(-c.weight()));
+            as.add(c.start().a());
+        }
+        return LowRankSvd.ofProduct(Mat.hstack(bs), Mat.vstack(as));
     }
 }

@@ -57,14 +57,22 @@ final class RoundAggregation {
                 continue;
             }
             double total = valid.stream().mapToDouble(c -> c.node.weight()).sum();
+            MatrixShape shape = ctx.shapes().get(id);
+            Factors previous = ctx.previousGlobal().containsKey(id) ? ctx.previousGlobal().get(id).factors() : none(shape);
+            boolean changes = rule.aggregatesChanges() && valid.stream().anyMatch(c -> sent(ctx, c, id) != null);
             List<MatrixRule.Contribution> contributions = new ArrayList<>();
-            Mat exact = Mat.zeros(ctx.shapes().get(id).out(), ctx.shapes().get(id).in());
+            Mat exact = changes ? previous.product() : Mat.zeros(shape.out(), shape.in());
             for (Candidate c : valid) {
                 double w = c.node.weight() / total;
-                contributions.add(new MatrixRule.Contribution(c.node.nodeId(), w, c.update));
+                ScaledAdapter start = sent(ctx, c, id);
+                Factors from = start == null ? none(shape) : start.factors();
+                contributions.add(new MatrixRule.Contribution(c.node.nodeId(), w, c.update, from));
                 exact.addScaled(c.update.product(), w);
+                if (changes) {
+                    exact.addScaled(from.product(), -w);
+                }
             }
-            MatrixRule.Outcome outcome = rule.combine(contributions, ctx.targetRanks().get(id));
+            MatrixRule.Outcome outcome = rule.combine(contributions, ctx.targetRanks().get(id), changes ? previous : null);
             ScaledAdapter g = ScaledAdapter.of(outcome.global(), ctx.scaleForRank(outcome.global().rank()));
             global.put(id, g);
             errors.put(id, relativeError(g, exact));
@@ -80,6 +88,15 @@ final class RoundAggregation {
     }
 
     private record Candidate(NodeUpdate node, Factors update, float scale) {}
+
+    private static ScaledAdapter sent(RoundContext ctx, Candidate c, MatrixId id) {
+        return ctx.sent().getOrDefault(c.node.nodeId(), Map.of()).get(id);
+    }
+
+    /** The empty update: rank 0. */
+    static Factors none(MatrixShape shape) {
+        return new Factors(Mat.zeros(shape.out(), 0), Mat.zeros(0, shape.in()));
+    }
 
     private static List<NodeUpdate> distinctValidNodes(List<NodeUpdate> results, List<Rejection> rejected) {
         Set<String> seen = new HashSet<>();

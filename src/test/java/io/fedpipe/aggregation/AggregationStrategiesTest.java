@@ -33,7 +33,7 @@ class AggregationStrategiesTest {
             List.of(new FedPipeAggregation(), new FlexLoraSvd(), new HetLoraZeroPadding(), new FedAvgLora());
 
     private static RoundContext context(float alpha, Map<MatrixId, Integer> ranks, Map<MatrixId, MatrixShape> shapes) {
-        return new RoundContext(ranks, alpha, shapes, Map.of(), Map.of());
+        return new RoundContext(ranks, alpha, shapes, Map.of(), Map.of(), Map.of());
     }
 
     @Test
@@ -382,5 +382,64 @@ class AggregationStrategiesTest {
             assertEquals(2, results.get("fedavg-lora").rejected().stream().filter(x -> x.item().equals(id.toString())).count());
         }
         assertTrue(table.contains("0.ffn_in") && table.contains("fedpipe"), table);
+    }
+
+    /**
+     * Round 2 of FedPipe adds what each node changed to the lossless round-1 global. Nodes that
+     * return exactly what they were sent leave the global unchanged, while FlexLoRA, averaging the
+     * returned rank-r_n slices, loses the tail beyond each node's rank.
+     */
+    @Test
+    void fedPipeAddsChangesToThePreviousGlobalAcrossRounds() {
+        Random rnd = new Random(13);
+        List<NodeUpdate> round1 = List.of(node("a", 1, Map.of(Q, adapter(rnd, 2, 30, 20)), 8f),
+                node("b", 3, Map.of(Q, adapter(rnd, 4, 30, 20)), 8f));
+        RoundContext ctx1 = context(8f, Map.of(Q, 4), Map.of(Q, new MatrixShape(30, 20)));
+        AggregationResult r1 = new FedPipeAggregation().aggregate(round1, List.of(), ctx1);
+        RoundContext ctx2 = ctx1.next(r1);
+        ScaledAdapter g1 = r1.global().get(Q);
+        assertEquals(6, g1.rank());
+
+        List<NodeUpdate> unchanged = new ArrayList<>();
+        List<NodeUpdate> trained = new ArrayList<>();
+        for (NodeUpdate n : round1) {
+            ScaledAdapter sent = r1.perNode().get(n.nodeId()).get(Q);
+            unchanged.add(NodeUpdate.lora(n.nodeId(), n.weight(), Map.of(Q, sent.adapter()), Map.of(Q, sent.scale())));
+            HostTensor a = sent.adapter().a();
+            float[] moved = a.data().clone();
+            for (int i = 0; i < moved.length; i++) {
+                moved[i] += (float) (0.1 * rnd.nextGaussian());
+            }
+            trained.add(NodeUpdate.lora(n.nodeId(), n.weight(),
+                    Map.of(Q, new PeftAdapters.Adapter(new HostTensor(a.shape(), moved), sent.adapter().b())),
+                    Map.of(Q, sent.scale())));
+        }
+        AggregationResult still = new FedPipeAggregation().aggregate(unchanged, List.of(), ctx2);
+        assertTrue(relativeError(dense(still.global().get(Q)), dense(g1)) < 1e-6);
+        AggregationResult flex = new FlexLoraSvd().aggregate(unchanged, List.of(), ctx2);
+        assertTrue(relativeError(dense(flex.global().get(Q)), dense(g1)) > 0.1);
+
+        // G2 = G1 + 1/4 (ΔW_a − sent_a) + 3/4 (ΔW_b − sent_b), computed densely here.
+        double[] want = dense(g1);
+        double[] wts = {0.25, 0.75};
+        for (int n = 0; n < 2; n++) {
+            double[] now = exactAverage(List.of(trained.get(n)), Q);
+            double[] before = dense(r1.perNode().get(trained.get(n).nodeId()).get(Q));
+            for (int i = 0; i < want.length; i++) {
+                want[i] += wts[n] * (now[i] - before[i]);
+            }
+        }
+        AggregationResult r2 = new FedPipeAggregation().aggregate(trained, List.of(), ctx2);
+        assertTrue(relativeError(dense(r2.global().get(Q)), want) < 1e-5);
+        assertTrue(r2.errorVsExact().get(Q) < 1e-5, r2.errorVsExact().toString());
+    }
+
+    @Test
+    void contextRefusesAPreviousGlobalOfAnotherShape() {
+        ScaledAdapter wrong = new ScaledAdapter(adapter(new Random(14), 2, 6, 5), 1f);
+        RoundContext ctx = context(4f, Map.of(Q, 2), Map.of(Q, new MatrixShape(5, 6)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ctx.withPrevious(Map.of(Q, wrong), Map.of()));
+        assertEquals("previous global for 0.q has shape [6, 5], expected [5, 6]", e.getMessage());
     }
 }
