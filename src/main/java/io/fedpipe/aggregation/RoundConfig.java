@@ -15,6 +15,9 @@ public record RoundConfig(int round, Map<String, Map<MatrixId, Integer>> ranksPe
         if (round < 0) {
             throw new IllegalArgumentException("round must be >= 0: " + round);
         }
+        if (ranksPerNode == null) {
+            throw new IllegalArgumentException("round " + round + " has no ranks per node");
+        }
         Map<String, Map<MatrixId, Integer>> copy = new TreeMap<>();
         ranksPerNode.forEach((node, ranks) -> copy.put(node, Collections.unmodifiableMap(new TreeMap<>(ranks))));
         ranksPerNode = Collections.unmodifiableMap(copy);
