@@ -1,0 +1,30 @@
+package io.fedpipe.aggregation;
+
+import java.util.List;
+
+/**
+ * Full-weight FedAvg (McMahan et al. 2017), the FT baseline: every dense tensor is averaged with
+ * weights {@code |D_n|}. Adapters have no place in this baseline and are rejected with a reason.
+ */
+public final class FedAvgFull implements AggregationStrategy {
+
+    @Override
+    public String name() {
+        return "fedavg-full";
+    }
+
+    @Override
+    public AggregationResult aggregate(List<NodeUpdate> results, List<Failure> failures, RoundContext context) {
+        return RoundAggregation.run(name(), new MatrixRule() {
+            @Override
+            public String refuse(int rank, int targetRank) {
+                return "full-weight FedAvg aggregates dense weights only; a LoRA adapter is not expected";
+            }
+
+            @Override
+            public Outcome combine(List<Contribution> cs, int targetRank) {
+                throw new IllegalStateException("full-weight FedAvg accepts no adapters");
+            }
+        }, results, failures, context);
+    }
+}
