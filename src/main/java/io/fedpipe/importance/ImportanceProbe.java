@@ -46,7 +46,8 @@ public final class ImportanceProbe {
         model.useSvdForm(options.seed());
         List<NDArray> params = model.adapterParameters();
         AdamW optimizer = new AdamW(params, 0.9f, 0.999f, 1e-8f, 0f, 1f);
-        LayeredObjective<B> regularized = new Regularized<>(model, objective, options.gamma());
+        LayeredObjective<B> regularized = LayeredObjective.withLoss(objective,
+                (top, batch) -> withOrthogonalityPenalty(model, objective.loss(top, batch), options.gamma()));
         try (SensitivityTracker tracker = new SensitivityTracker(model, 0.85f, 0.85f)) {
             for (int s = 0; s < options.steps(); s++) {
                 try (NDManager step = model.manager().newSubManager()) {
@@ -63,44 +64,23 @@ public final class ImportanceProbe {
         }
     }
 
-    /** The objective plus AdaLoRA's orthogonality penalty on every adapter. */
-    private record Regularized<B>(TransformerModel model, LayeredObjective<B> inner, float gamma)
-            implements LayeredObjective<B> {
-
-        @Override
-        public int layers() {
-            return inner.layers();
+    /** {@code loss + γ·Σ (‖PᵀP − I‖²_F + ‖QQᵀ − I‖²_F)} over every adapter (AdaLoRA's regulariser). */
+    private static NDArray withOrthogonalityPenalty(TransformerModel model, NDArray loss, float gamma) {
+        if (gamma == 0) {
+            return loss;
         }
-
-        @Override
-        public NDArray embed(B batch) {
-            return inner.embed(batch);
+        NDManager scope = loss.getManager();
+        NDArray penalty = null;
+        for (MatrixId id : model.adaptedMatrices()) {
+            LoraLinear l = model.linear(id);
+            NDArray eye = scope.eye(l.rank());
+            NDArray pt = l.loraB().transpose(); // [r, out]
+            NDArray ptp = Linear.linear(pt, pt).singletonOrThrow(); // PᵀP [r, r]
+            NDArray qqt = Linear.linear(l.loraA(), l.loraA()).singletonOrThrow(); // QQᵀ [r, r]
+            NDArray term = ptp.sub(eye).square().sum().add(qqt.sub(eye).square().sum());
+            penalty = penalty == null ? term : penalty.add(term);
         }
-
-        @Override
-        public NDArray block(int i, NDArray x, B batch, boolean training) {
-            return inner.block(i, x, batch, training);
-        }
-
-        @Override
-        public NDArray loss(NDArray top, B batch) {
-            NDArray loss = inner.loss(top, batch);
-            if (gamma == 0) {
-                return loss;
-            }
-            NDManager scope = top.getManager();
-            NDArray penalty = null;
-            for (MatrixId id : model.adaptedMatrices()) {
-                LoraLinear l = model.linear(id);
-                NDArray eye = scope.eye(l.rank());
-                NDArray pt = l.loraB().transpose(); // [r, out]
-                NDArray ptp = Linear.linear(pt, pt).singletonOrThrow(); // PᵀP [r, r]
-                NDArray qqt = Linear.linear(l.loraA(), l.loraA()).singletonOrThrow(); // QQᵀ [r, r]
-                NDArray term = ptp.sub(eye).square().sum().add(qqt.sub(eye).square().sum());
-                penalty = penalty == null ? term : penalty.add(term);
-            }
-            // gamma multiplies a graph value: keep the scalar alive until backward (decision 0005).
-            return penalty == null ? loss : loss.add(penalty.mul(TransformerModel.scalar(scope, gamma)));
-        }
+        // gamma multiplies a graph value: keep the scalar alive until backward (decision 0005).
+        return penalty == null ? loss : loss.add(penalty.mul(TransformerModel.scalar(scope, gamma)));
     }
 }

@@ -25,4 +25,38 @@ public interface LayeredObjective<B> {
     default boolean usesDropout() {
         return false;
     }
+
+    /**
+     * The same objective with another head and loss on top of the last block, e.g. with a
+     * regulariser added; embeddings, blocks and dropout are delegated unchanged.
+     */
+    static <B> LayeredObjective<B> withLoss(LayeredObjective<B> inner,
+            java.util.function.BiFunction<NDArray, B, NDArray> loss) {
+        return new LayeredObjective<>() {
+            @Override
+            public int layers() {
+                return inner.layers();
+            }
+
+            @Override
+            public NDArray embed(B batch) {
+                return inner.embed(batch);
+            }
+
+            @Override
+            public NDArray block(int i, NDArray x, B batch, boolean training) {
+                return inner.block(i, x, batch, training);
+            }
+
+            @Override
+            public NDArray loss(NDArray top, B batch) {
+                return loss.apply(top, batch);
+            }
+
+            @Override
+            public boolean usesDropout() {
+                return inner.usesDropout();
+            }
+        };
+    }
 }

@@ -88,28 +88,10 @@ class BackpropTest {
             List<float[]> expected = lmGradients(m, dec, plain);
             // Same computation, but between the forward blocks (whose scopes are closed by then)
             // and the backward pass, collect garbage and refill freed native memory with NaN.
-            LayeredObjective<TokenBatch> polluting = new LayeredObjective<>() {
-                @Override
-                public int layers() {
-                    return plain.layers();
-                }
-
-                @Override
-                public NDArray embed(TokenBatch batch) {
-                    return plain.embed(batch);
-                }
-
-                @Override
-                public NDArray block(int i, NDArray x, TokenBatch batch, boolean training) {
-                    return plain.block(i, x, batch, training);
-                }
-
-                @Override
-                public NDArray loss(NDArray top, TokenBatch batch) {
-                    NativeMemoryPolluter.collectAndPoison();
-                    return plain.loss(top, batch);
-                }
-            };
+            LayeredObjective<TokenBatch> polluting = LayeredObjective.withLoss(plain, (top, batch) -> {
+                NativeMemoryPolluter.collectAndPoison();
+                return plain.loss(top, batch);
+            });
             List<float[]> got = lmGradients(m, dec, polluting);
             for (int i = 0; i < expected.size(); i++) {
                 org.junit.jupiter.api.Assertions.assertArrayEquals(expected.get(i), got.get(i), 0f,
