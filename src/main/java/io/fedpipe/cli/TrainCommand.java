@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
         description = "Fine-tune a model locally with LoRA adapters on a quantized frozen base.")
 final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--model", defaultValue = "minilm-l6", description = "Built-in model (minilm-l6). Default: ${DEFAULT-VALUE}")
+    @Option(names = "--model", defaultValue = "minilm-l6", description = "Built-in model (minilm-l6) or a Hugging Face BERT directory. Default: ${DEFAULT-VALUE}")
     String model;
 
     @Option(names = "--task", defaultValue = "wordnet-topics",
