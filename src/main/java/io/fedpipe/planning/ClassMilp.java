@@ -17,6 +17,14 @@ import org.ojalgo.optimisation.Variable;
  */
 final class ClassMilp {
 
+    static {
+        // ojAlgo prints a notice about its hardware profiles on stdout at first use, which would
+        // corrupt `fedpipe plan --json`; this documented property silences it.
+        if (System.getProperty("shut.up.ojAlgo") == null) {
+            System.setProperty("shut.up.ojAlgo", "true");
+        }
+    }
+
     private ClassMilp() {}
 
     static Planner.Choice solve(List<Candidate> candidates, double round, PlanningPolicy policy) {
