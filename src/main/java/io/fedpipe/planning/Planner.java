@@ -15,8 +15,8 @@ import java.util.TreeMap;
 
 /**
  * Stage 2 of FedPipe: per node, the base format, batch size, LoRA rank and local steps, with one
- * round time T, solved as a MILP with ojAlgo. The formulation and its constants are written down
- * in docs/algorithm.md ("The plan"); in short:
+ * round time T. The formulation and its constants are written down in docs/algorithm.md ("The
+ * plan"); in short:
  * <pre>
  *   min  T / T_lo − λ · Σ_k W_k Σ_c b_c·cap_c·s_kc / Work_ref
  *   s.t. Σ_c x_kc = 1                                   one configuration per class
@@ -28,6 +28,11 @@ import java.util.TreeMap;
  * same device, budget, compute scale and links form a class k and share one plan: for a fixed T
  * a node's best choice does not depend on its data size, which only weighs its work (W_k), so the
  * grouping is exact and a 1,000-node cluster is a problem of its few distinct profiles.
+ *
+ * <p>Solved by decomposition, because ojAlgo's branch-and-bound did not finish the joint model in
+ * minutes: T is searched on a grid of [T_lo, T_hi] (for fixed T the classes are independent and
+ * each class's optimum is its best column), then each class's MILP at the chosen T is solved with
+ * ojAlgo ({@link ClassMilp}).
  */
 public final class Planner {
 
