@@ -1,0 +1,69 @@
+package io.fedpipe.planning;
+
+import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.quant.QuantFormat;
+import java.util.Set;
+
+/**
+ * Predicted time of one training step and of one round's adapter exchange.
+ *
+ * <p>Step FLOPs are counted as {@code io.fedpipe.bench.StepFlops} does (forward of every matmul;
+ * backward input gradients only for frozen weights, plus the adapters' weight gradients; the first
+ * block's frozen q, k, v need no input gradient), generalised to gated FFNs (3 matrices) and to a
+ * decoder's LM head over every token (forward + input gradient). Recomputation is not counted as
+ * useful work: it is inside the per-format slowdown. Step time is
+ * {@code FLOPs × slowdown(format) / (peak(format) × mfu × util(b·T) × computeScale)}.
+ *
+ * <p>Transfer: the adapters go up and the aggregate comes down each round, FP32:
+ * {@code 4·P·8 / up + 4·P·8 / down} seconds with links in bit/s.
+ */
+public final class CostModel {
+
+    private CostModel() {}
+
+    /** LoRA parameters when every {@code targets} matrix of every layer has rank {@code rank}. */
+    public static long adapterParameters(ModelShape shape, Set<LoraTarget> targets, int rank) {
+        long perLayer = 0;
+        for (LoraTarget t : targets) {
+            perLayer += (long) rank * (shape.inFeatures(t) + shape.outFeatures(t));
+        }
+        return perLayer * shape.layers();
+    }
+
+    public static double stepFlops(ModelShape shape, Set<LoraTarget> targets, int rank, int batch, int seq) {
+        double d = shape.hidden();
+        double f = shape.intermediate();
+        double tokens = (double) batch * seq;
+        double baseLinear = 2 * (4 * d * d + shape.ffnMatrices() * d * f);
+        double attention = 2 * 2 * seq * d; // QKᵀ and P·V, per token
+        double lora = 2.0 * adapterParameters(shape, targets, rank) / shape.layers();
+        double forward = baseLinear + attention + lora;
+        // Backward: input gradients of the frozen linears, twice the attention, twice the adapters.
+        double backward = baseLinear + 2 * attention + 2 * lora;
+        double firstBlockSaving = 2 * 3 * d * d; // embeddings are frozen: no input gradient for q, k, v
+        double perToken = shape.layers() * (forward + backward) - firstBlockSaving;
+        if (shape.causalLm()) {
+            perToken += 2 * 2 * d * shape.vocab();
+        }
+        return tokens * perToken;
+    }
+
+    /** Achieved FLOP/s of a node for a base format and {@code batch·seq} tokens per step. */
+    public static double flopsPerSecond(NodeSpec node, QuantFormat format, int batch, int seq) {
+        DevicePreset device = node.device();
+        double tokens = (double) batch * seq;
+        double utilization = tokens / (tokens + device.halfUtilizationTokens());
+        return device.peakTflops(format) * 1e12 * device.mfu() * utilization * node.computeScale();
+    }
+
+    public static double stepSeconds(ModelShape shape, NodeSpec node, QuantFormat format, Set<LoraTarget> targets,
+                                     int rank, int batch, int seq) {
+        return stepFlops(shape, targets, rank, batch, seq) * node.device().slowdown().get(format)
+                / flopsPerSecond(node, format, batch, seq);
+    }
+
+    public static double transferSeconds(NodeSpec node, long adapterParameters) {
+        double bits = adapterParameters * 4.0 * 8;
+        return bits / (node.uplinkMbps() * 1e6) + bits / (node.downlinkMbps() * 1e6);
+    }
+}

@@ -1,0 +1,119 @@
+package io.fedpipe.planning;
+
+import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.model.TransformerConfig;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The sizes of a transformer that planning needs, and nothing else: no weights are loaded, so a
+ * cluster can be planned "on paper" for models this machine could never hold.
+ *
+ * @param name          preset or source name, for reports
+ * @param layers        transformer blocks L
+ * @param hidden        model width d
+ * @param intermediate  FFN inner width f
+ * @param heads         attention heads h
+ * @param vocab         token embedding rows V
+ * @param positions     learned position-embedding rows (0 for rotary models such as LLaMA)
+ * @param ffnMatrices   2 for a plain FFN (in, out), 3 for a gated one (gate, up, down: LLaMA)
+ * @param causalLm      whether training runs the LM head over every token (decoders)
+ * @param tiedHead      whether the LM head reuses the token embeddings (GPT-2) or is its own matrix (LLaMA)
+ */
+public record ModelShape(String name, int layers, int hidden, int intermediate, int heads, int vocab,
+                         int positions, int ffnMatrices, boolean causalLm, boolean tiedHead) {
+
+    private static final Map<String, ModelShape> PRESETS = presets();
+
+    public ModelShape {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("model name is missing");
+        }
+        positive("layers", layers);
+        positive("hidden", hidden);
+        positive("intermediate", intermediate);
+        positive("heads", heads);
+        positive("vocab", vocab);
+        if (positions < 0) {
+            throw new IllegalArgumentException("positions must be >= 0: " + positions);
+        }
+        if (ffnMatrices != 2 && ffnMatrices != 3) {
+            throw new IllegalArgumentException("ffn matrices must be 2 (plain) or 3 (gated): " + ffnMatrices);
+        }
+    }
+
+    private static void positive(String key, int value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(key + " must be positive: " + value);
+        }
+    }
+
+    /** The shape of a model FedPipe can load (BERT and GPT-2 families; a GPT-2 head is tied). */
+    public static ModelShape of(String name, TransformerConfig c) {
+        boolean decoder = c.family() == TransformerConfig.Family.GPT2;
+        return new ModelShape(name, c.layers(), c.hidden(), c.intermediate(), c.heads(), c.vocabSize(),
+                c.maxPositions() + c.typeVocabSize(), 2, decoder, true);
+    }
+
+    /** A built-in shape by name: {@code minilm-l6, gpt2-small, gpt2-medium, llama-2-7b}. */
+    public static ModelShape preset(String name) {
+        ModelShape shape = PRESETS.get(name.strip().toLowerCase(Locale.ROOT));
+        if (shape == null) {
+            throw new IllegalArgumentException("unknown model preset '" + name + "'; valid: " + String.join(", ", presetNames()));
+        }
+        return shape;
+    }
+
+    public static List<String> presetNames() {
+        return List.copyOf(PRESETS.keySet());
+    }
+
+    private static Map<String, ModelShape> presets() {
+        Map<String, ModelShape> m = new TreeMap<>();
+        m.put("minilm-l6", of("minilm-l6", TransformerConfig.miniLmL6()));
+        m.put("gpt2-small", of("gpt2-small", TransformerConfig.gpt2Small()));
+        // GPT-2 medium (Radford et al. 2019, Table 2; HF gpt2-medium config.json): 345M parameters.
+        m.put("gpt2-medium", new ModelShape("gpt2-medium", 24, 1024, 4096, 16, 50257, 1024, 2, true, true));
+        // LLaMA-2-7B (Touvron et al. 2023; HF meta-llama/Llama-2-7b-hf config.json): gated SiLU FFN,
+        // RMSNorm, rotary positions, no biases, untied LM head.
+        m.put("llama-2-7b", new ModelShape("llama-2-7b", 32, 4096, 11008, 32, 32000, 0, 3, true, false));
+        return m;
+    }
+
+    /** Input and output width of an adaptable matrix ({@code FFN_IN} is the up projection when gated). */
+    public int inFeatures(LoraTarget target) {
+        return target == LoraTarget.FFN_OUT ? intermediate : hidden;
+    }
+
+    public int outFeatures(LoraTarget target) {
+        return target == LoraTarget.FFN_IN ? intermediate : hidden;
+    }
+
+    /** Parameters of the block linears (q, k, v, o and the FFN matrices): the part that gets quantized. */
+    public long linearParameters() {
+        long d = hidden;
+        return layers * (4 * d * d + (long) ffnMatrices * d * intermediate);
+    }
+
+    /**
+     * Everything else, kept in a float format: token and position embeddings, an untied LM head,
+     * norms and biases (biases counted only for the families that have them: a plain FFN).
+     */
+    public long otherParameters() {
+        long d = hidden;
+        long embeddings = (long) vocab * d + (long) positions * d;
+        long head = tiedHead ? 0 : (long) vocab * d;
+        // Plain-FFN families (BERT, GPT-2) use LayerNorm with a bias and biased linears; LLaMA uses
+        // RMSNorm (a scale only) and no biases.
+        boolean biased = ffnMatrices == 2;
+        long norms = (layers * 2L + 1) * d * (biased ? 2 : 1);
+        long biases = biased ? layers * (4 * d + intermediate + d) : 0;
+        return embeddings + head + norms + biases;
+    }
+
+    public long parameters() {
+        return linearParameters() + otherParameters();
+    }
+}

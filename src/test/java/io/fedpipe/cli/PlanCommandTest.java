@@ -1,0 +1,99 @@
+package io.fedpipe.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code fedpipe plan}: the shipped example files plan, and bad cluster files give one line and exit code 2. */
+class PlanCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private record Outcome(int exitCode, String out, String err) {}
+
+    private static Outcome cli(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = FedPipeCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Outcome(code, out.toString(), err.toString());
+    }
+
+    private Outcome planFile(String content, String... extra) throws IOException {
+        Path file = dir.resolve("nodes.conf");
+        Files.writeString(file, content);
+        List<String> args = new java.util.ArrayList<>(List.of("plan", "--cluster", file.toString()));
+        args.addAll(List.of(extra));
+        return cli(args.toArray(String[]::new));
+    }
+
+    private static void assertInputError(Outcome o, String... mentions) {
+        assertEquals(2, o.exitCode(), "exit code; stderr: " + o.err());
+        List<String> lines = o.err().lines().toList();
+        assertEquals(1, lines.size(), o.err());
+        assertTrue(lines.get(0).startsWith("fedpipe: "), lines.get(0));
+        for (String m : mentions) {
+            assertTrue(lines.get(0).contains(m), "'" + lines.get(0) + "' should mention " + m);
+        }
+        assertEquals("", o.out());
+    }
+
+    @Test
+    void mixedGpuExamplePlansLlamaOnPaper() throws IOException {
+        Outcome o = cli("plan", "--model", "llama-2-7b", "--cluster", "cluster-configs/plans/mixed-gpus.conf",
+                "--seq", "512", "--json");
+        assertEquals(0, o.exitCode(), o.err());
+        JsonNode plan = new ObjectMapper().readTree(o.out());
+        assertEquals(6, plan.get("nodes").size());
+        double t = plan.get("roundSeconds").asDouble();
+        for (JsonNode n : plan.get("nodes")) {
+            assertTrue(n.get("finishSeconds").asDouble() <= t * (1 + 1e-9) && n.get("finishSeconds").asDouble() >= 0.9 * t, n.toString());
+            // 7B parameters in FP32 (27 GB) cannot fit the 16–40 GB devices.
+            if (List.of("t4", "rtx3090").contains(n.get("node").asText())) {
+                assertTrue(!n.get("bits").asText().equals("FP32"), n.toString());
+            }
+        }
+    }
+
+    @Test
+    void edgeCpuExampleGivesTheWeakestNodeAQuantizedBase() {
+        Outcome o = cli("plan", "--model", "minilm-l6", "--cluster", "cluster-configs/plans/edge-cpus.conf", "--seq", "64");
+        assertEquals(0, o.exitCode(), o.err());
+        String edge4 = o.out().lines().filter(l -> l.startsWith("edge-4")).findFirst().orElseThrow();
+        assertTrue(!edge4.contains("fp32"), edge4);
+    }
+
+    @Test
+    void missingKeyIsNamedWithFileLineAndNode() throws IOException {
+        assertInputError(planFile("nodes = [\n  { name = \"x\", device = \"t4\", downlink-mbps = 10, data-size = 1 }\n]\n"),
+                "nodes.conf:2", "'x'", "missing key 'uplink-mbps'");
+    }
+
+    @Test
+    void unknownDevicePresetListsTheValidOnes() throws IOException {
+        assertInputError(planFile("nodes = [{ name = y, device = h100, uplink-mbps = 1, downlink-mbps = 1, data-size = 1 }]"),
+                "'y'", "unknown device preset 'h100'", "a100-80gb");
+    }
+
+    @Test
+    void negativeMemoryIsRefused() throws IOException {
+        assertInputError(planFile("nodes = [{ name = z, device = t4, memory-gb = -2, uplink-mbps = 1, downlink-mbps = 1, data-size = 1 }]"),
+                "'z'", "memory-gb must be positive: -2");
+    }
+
+    @Test
+    void nodeThatFitsNothingFailsWithItsShortfall() throws IOException {
+        assertInputError(planFile("nodes = [{ name = tiny, device = cpu-2core, memory-gb = 0.01, uplink-mbps = 1, "
+                + "downlink-mbps = 1, data-size = 1 }]", "--seq", "64"), "node 'tiny'", "GB more");
+    }
+}
