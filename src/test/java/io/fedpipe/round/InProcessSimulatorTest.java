@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Federated LoRA fine-tuning of the real all-MiniLM-L6-v2 on the easy three-topic task, in one JVM:
  * 3 IID nodes, rank 4 on q and v, 2 rounds of 8 steps. The third node is poisoned in round 2 (a NaN
- * in one adapter) and must be rejected without stopping the round.
+ * in one adapter) and must be rejected, and a fourth node crashes every round; neither stops the round.
  */
 class InProcessSimulatorTest {
 
@@ -73,12 +73,15 @@ class InProcessSimulatorTest {
         nodes.add(new InProcessSimulator.SimNode("a", train.subset(parts.get(0)), Emulation.NONE));
         nodes.add(new InProcessSimulator.SimNode("b", train.subset(parts.get(1)), Emulation.NONE));
         nodes.add(new InProcessSimulator.SimNode("c", train.subset(parts.get(2)), Emulation.of(0.25, 10)));
+        // Node d crashes every round: a failure, not a reason to stop the round.
+        nodes.add(new InProcessSimulator.SimNode("d", train.subset(parts.get(2)), Emulation.NONE));
         Map<MatrixId, Integer> ranks = new TreeMap<>();
         for (int layer = 0; layer < 6; layer++) {
             ranks.put(new MatrixId(layer, LoraTarget.Q), RANK);
             ranks.put(new MatrixId(layer, LoraTarget.V), RANK);
         }
-        List<NodeRoundPlan> plans = ids.stream().map(id -> new NodeRoundPlan(id, ranks, STEPS, BATCH, "fp32")).toList();
+        List<NodeRoundPlan> plans = List.of("a", "b", "c", "d").stream()
+                .map(id -> new NodeRoundPlan(id, ranks, STEPS, BATCH, "fp32")).toList();
 
         List<RoundReport> reports;
         long t0 = System.nanoTime();
@@ -90,6 +93,9 @@ class InProcessSimulatorTest {
                     models.shapes(EnumSet.of(LoraTarget.Q, LoraTarget.V)));
             ClassifierLocalRound honest = new ClassifierLocalRound(models, manager, 5e-3f, 2);
             LocalRound withPoison = (assignment, data) -> {
+                if (assignment.nodeId().equals("d")) {
+                    throw new IllegalStateException("node d lost its device");
+                }
                 LocalResult r = honest.run(assignment, data);
                 return assignment.round() == 1 && assignment.nodeId().equals("c") ? poisoned(r) : r;
             };
@@ -116,7 +122,12 @@ class InProcessSimulatorTest {
         assertEquals("c", last.rejected().get(0).nodeId());
         assertEquals(POISONED.toString(), last.rejected().get(0).item());
         assertTrue(last.rejected().get(0).reason().contains("NaN"), last.rejected().get(0).reason());
-        assertTrue(last.failures().isEmpty());
+        for (RoundReport r : reports.subList(1, 3)) {
+            assertEquals(1, r.failures().size(), r.failures().toString());
+            assertEquals("d", r.failures().get(0).nodeId());
+            assertTrue(r.failures().get(0).reason().contains("lost its device"), r.failures().get(0).reason());
+            assertEquals(0, r.nodes().get("d").bytesUp());
+        }
 
         // Traffic: 12 matrices × (A [4, 384] + B [384, 4]) + head [3, 384] + [3] = 38,019 floats each way.
         long floats = 12L * 2 * RANK * 384 + 3 * 384 + 3;
