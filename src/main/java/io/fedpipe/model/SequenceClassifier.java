@@ -20,7 +20,7 @@ public final class SequenceClassifier implements AutoCloseable {
 
     /** A fresh head {@code [classes, d]}, Xavier-uniform initialised from {@code seed}. */
     public SequenceClassifier(TransformerModel encoder, int classes, long seed) {
-        this(encoder, initHead(encoder.config().hidden(), classes, seed), new HostTensor(new long[] {classes}, new float[classes]));
+        this(encoder, initialHeadWeight(encoder.config().hidden(), classes, seed), new HostTensor(new long[] {classes}, new float[classes]));
     }
 
     public SequenceClassifier(TransformerModel encoder, HostTensor weight, HostTensor bias) {
@@ -36,7 +36,12 @@ public final class SequenceClassifier implements AutoCloseable {
         headBias.setRequiresGradient(true);
     }
 
-    private static HostTensor initHead(int hidden, int classes, long seed) {
+    /**
+     * The head weight {@code [classes, hidden]} a fresh classifier gets from {@code seed}
+     * (Xavier-uniform; the bias starts at zero), so a federated job can give every node the same
+     * starting head without building an encoder.
+     */
+    public static HostTensor initialHeadWeight(int hidden, int classes, long seed) {
         if (classes < 2) {
             throw new IllegalArgumentException("a classifier needs at least 2 classes: " + classes);
         }

@@ -1,0 +1,58 @@
+package io.fedpipe.round;
+
+import io.fedpipe.aggregation.ScaledAdapter;
+import io.fedpipe.lora.MatrixId;
+import io.fedpipe.model.HostTensor;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What the aggregator sends one node at the start of a round: its plan, the adapters to start
+ * from (at the plan's ranks; a planned matrix missing here starts from a fresh LoRA init, B = 0)
+ * and the dense tensors (the head). Host arrays only: this is the message payload.
+ *
+ * @param round    the round number, from 0
+ * @param plan     what the node trains
+ * @param adapters starting adapter per planned matrix, each of the planned rank
+ * @param dense    dense tensors by name
+ */
+public record NodeAssignment(int round, NodeRoundPlan plan, Map<MatrixId, ScaledAdapter> adapters,
+        Map<String, HostTensor> dense) {
+
+    public NodeAssignment {
+        if (round < 0) {
+            throw new IllegalArgumentException("round must be >= 0: " + round);
+        }
+        adapters = Collections.unmodifiableMap(new TreeMap<>(adapters));
+        dense = Collections.unmodifiableMap(new TreeMap<>(dense));
+        for (Map.Entry<MatrixId, ScaledAdapter> e : adapters.entrySet()) {
+            Integer planned = plan.ranks().get(e.getKey());
+            if (planned == null || planned != e.getValue().rank()) {
+                throw new IllegalArgumentException("node " + plan.nodeId() + " is sent a rank-" + e.getValue().rank()
+                        + " adapter for " + e.getKey() + " but its plan says rank " + planned);
+            }
+        }
+    }
+
+    public String nodeId() {
+        return plan.nodeId();
+    }
+
+    /** Bytes on the wire as float32: every adapter factor and dense tensor sent. */
+    public long bytes() {
+        long floats = 0;
+        for (ScaledAdapter a : adapters.values()) {
+            floats += a.adapter().a().data().length + a.adapter().b().data().length;
+        }
+        return 4 * (floats + denseFloats(dense));
+    }
+
+    static long denseFloats(Map<String, HostTensor> dense) {
+        long floats = 0;
+        for (HostTensor t : dense.values()) {
+            floats += t.data().length;
+        }
+        return floats;
+    }
+}
