@@ -1,0 +1,317 @@
+package io.fedpipe.round;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigSyntax;
+import com.typesafe.config.ConfigValueType;
+import io.fedpipe.aggregation.AggregationStrategy;
+import io.fedpipe.aggregation.FedAvgLora;
+import io.fedpipe.aggregation.FedPipeAggregation;
+import io.fedpipe.aggregation.FlexLoraSvd;
+import io.fedpipe.aggregation.HetLoraZeroPadding;
+import io.fedpipe.data.Partitioner;
+import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.lora.MatrixId;
+import io.fedpipe.model.PretrainedModels;
+import io.fedpipe.quant.QuantFormat;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * One simulated federated configuration, read from an experiment file (HOCON):
+ * <pre>
+ * model = minilm-l6                  # or a Hugging Face BERT directory
+ * task = wordnet-topics              # or a directory with train.jsonl and validation.jsonl
+ * limit-train = 2000                 # optional: at most this many examples (0: all)
+ * limit-validation = 500             # optional, as above
+ * partition { kind = dirichlet, alpha = 0.5 }   # or { kind = iid }
+ * strategy = fedpipe                 # fedpipe | flexlora | hetlora | fedavg-lora
+ * rounds = 5
+ * targets = "q,k,v,o"                # optional (q,k,v,o)
+ * alpha = 16                         # LoRA α, optional (16)
+ * lr = 2e-3                          # optional (2e-3); warmup (0) and max-length (64) too
+ * seed = 42                          # optional (42)
+ * nodes = [
+ *   { name = a, rank = 8, steps = 20, batch = 16, bits = fp32, compute-scale = 1,
+ *     uplink-mbps = 100, downlink-mbps = 100 }
+ * ]
+ * </pre>
+ * Per node, {@code name}, {@code rank}, {@code steps} and {@code batch} are required;
+ * {@code bits} defaults to fp32, {@code compute-scale} to 1 and a missing link speed to an
+ * unlimited link. Unknown keys are refused (a typo must not silently fall back to a default).
+ * Every error is one line naming the file, the line and the key.
+ *
+ * @param limitTrain      at most this many training examples before partitioning (0: all)
+ * @param limitValidation at most this many validation examples (0: all)
+ * @param warmup          linear warm-up steps of each local run
+ * @param maxLength       tokens per example; longer ones are truncated
+ */
+public record ExperimentSpec(String model, String task, int limitTrain, int limitValidation, Partition partition,
+        Strategy strategy, int rounds, Set<LoraTarget> targets, float alpha, float lr, int warmup, int maxLength,
+        long seed, List<Node> nodes) {
+
+    /** How the training set is split over the nodes; {@code alpha} only matters for Dirichlet. */
+    public record Partition(String kind, double alpha) {
+
+        public Partitioner partitioner() {
+            return kind.equals("iid") ? Partitioner.iid() : Partitioner.dirichletLabelSkew(alpha);
+        }
+
+        @Override
+        public String toString() {
+            return kind.equals("iid") ? "iid" : "dirichlet(α=" + alpha + ")";
+        }
+    }
+
+    /** The aggregation rule, by its name in experiment files. */
+    public enum Strategy {
+        FEDPIPE("fedpipe"), FLEXLORA("flexlora"), HETLORA("hetlora"), FEDAVG_LORA("fedavg-lora");
+
+        private final String key;
+
+        Strategy(String key) {
+            this.key = key;
+        }
+
+        public String key() {
+            return key;
+        }
+
+        public AggregationStrategy create() {
+            return switch (this) {
+                case FEDPIPE -> new FedPipeAggregation();
+                case FLEXLORA -> new FlexLoraSvd();
+                case HETLORA -> new HetLoraZeroPadding();
+                case FEDAVG_LORA -> new FedAvgLora();
+            };
+        }
+
+        static Strategy parse(String text) {
+            for (Strategy s : values()) {
+                if (s.key.equals(text.strip().toLowerCase(Locale.ROOT))) {
+                    return s;
+                }
+            }
+            throw new IllegalArgumentException("unknown strategy '" + text
+                    + "'; valid: fedpipe, flexlora, hetlora, fedavg-lora");
+        }
+    }
+
+    /** One simulated node: its fixed plan (uniform rank on every target) and emulated resources. */
+    public record Node(String name, int rank, int steps, int batch, String bits, double computeScale,
+            double uplinkMbps, double downlinkMbps) {
+
+        /** Its plan for a round: {@code rank} on each of {@code matrices}. */
+        public NodeRoundPlan plan(Collection<MatrixId> matrices) {
+            Map<MatrixId, Integer> ranks = new TreeMap<>();
+            matrices.forEach(id -> ranks.put(id, rank));
+            return new NodeRoundPlan(name, ranks, steps, batch, bits);
+        }
+
+        public Emulation emulation() {
+            return new Emulation(computeScale, uplinkMbps * 1e6, downlinkMbps * 1e6);
+        }
+    }
+
+    private static final Set<String> TOP_KEYS = Set.of("model", "task", "limit-train", "limit-validation",
+            "partition", "strategy", "rounds", "targets", "alpha", "lr", "warmup", "max-length", "seed", "nodes");
+    private static final Set<String> NODE_KEYS = Set.of("name", "rank", "steps", "batch", "bits", "compute-scale",
+            "uplink-mbps", "downlink-mbps");
+
+    public ExperimentSpec {
+        nodes = List.copyOf(nodes);
+        targets = Set.copyOf(targets);
+    }
+
+    /** Reads and validates an experiment file; any problem is an {@link IllegalArgumentException} of one line. */
+    public static ExperimentSpec read(Path file) throws NoSuchFileException {
+        if (!Files.isRegularFile(file)) {
+            throw new NoSuchFileException(file.toString(), null, "no such experiment file");
+        }
+        Config root;
+        try {
+            root = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF)
+                    .setAllowMissing(false)).resolve();
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(file + ": " + oneLine(e.getMessage()), e);
+        }
+        return parse(root, file.getFileName().toString());
+    }
+
+    /** Validates a parsed experiment; {@code source} names it in error messages. */
+    public static ExperimentSpec parse(Config c, String source) {
+        Keys k = new Keys(c, source);
+        k.refuseUnknown(TOP_KEYS);
+        String model = k.string("model", PretrainedModels.MINILM_L6);
+        String task = k.requiredString("task");
+        int limitTrain = k.atLeast("limit-train", 0, 0);
+        int limitValidation = k.atLeast("limit-validation", 0, 0);
+        Partition partition = partition(c, source);
+        Strategy strategy = k.parse("strategy", Strategy::parse);
+        int rounds = k.atLeast("rounds", null, 1);
+        Set<LoraTarget> targets = k.parse("targets", s -> LoraTarget.parseList(s), "q,k,v,o");
+        float alpha = (float) k.positive("alpha", 16.0);
+        float lr = (float) k.positive("lr", 2e-3);
+        int warmup = k.atLeast("warmup", 0, 0);
+        int maxLength = k.atLeast("max-length", 64, 2);
+        long seed = k.has("seed") ? k.call("seed", () -> c.getLong("seed")) : 42L;
+        List<? extends Config> entries = k.call("nodes", () -> c.getConfigList("nodes"));
+        if (entries.isEmpty()) {
+            throw new IllegalArgumentException(k.where("nodes") + "key 'nodes': needs at least one node");
+        }
+        List<Node> nodes = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < entries.size(); i++) {
+            Node n = node(entries.get(i), source, i);
+            if (!names.add(n.name())) {
+                throw new IllegalArgumentException(source + ":" + entries.get(i).origin().lineNumber()
+                        + ": node name '" + n.name() + "' is used twice");
+            }
+            nodes.add(n);
+        }
+        return new ExperimentSpec(model, task, limitTrain, limitValidation, partition, strategy, rounds, targets,
+                alpha, lr, warmup, maxLength, seed, nodes);
+    }
+
+    private static Partition partition(Config c, String source) {
+        if (!c.hasPath("partition")) {
+            return new Partition("iid", 0);
+        }
+        Keys top = new Keys(c, source);
+        Config p = top.call("partition", () -> c.getConfig("partition"));
+        Keys k = new Keys(p, source);
+        k.prefix = "partition.";
+        k.refuseUnknown(Set.of("kind", "alpha"));
+        String kind = k.requiredString("kind").strip().toLowerCase(Locale.ROOT);
+        return switch (kind) {
+            case "iid" -> new Partition("iid", 0);
+            case "dirichlet" -> new Partition("dirichlet", k.positive("alpha", null));
+            default -> throw new IllegalArgumentException(k.where("kind") + "key 'partition.kind' must be iid or"
+                    + " dirichlet, got '" + kind + "'");
+        };
+    }
+
+    private static Node node(Config c, String source, int index) {
+        Keys k = new Keys(c, source);
+        String label = "nodes[" + index + "].";
+        k.prefix = label;
+        k.refuseUnknown(NODE_KEYS);
+        String name = k.requiredString("name");
+        int rank = k.atLeast("rank", null, 1);
+        int steps = k.atLeast("steps", null, 1);
+        int batch = k.atLeast("batch", null, 1);
+        String bits = k.parse("bits", s -> QuantFormat.parse(s).configName(), "fp32");
+        double scale = k.positive("compute-scale", 1.0);
+        double up = k.positive("uplink-mbps", Double.POSITIVE_INFINITY);
+        double down = k.positive("downlink-mbps", Double.POSITIVE_INFINITY);
+        return new Node(name, rank, steps, batch, bits, scale, up, down);
+    }
+
+    private static String oneLine(String message) {
+        return message.replaceAll("\\s*\\R\\s*", " ").strip();
+    }
+
+    /** Typed access to one object's keys with errors naming source, line and key. */
+    private static final class Keys {
+        private final Config c;
+        private final String source;
+        private String prefix = "";
+
+        Keys(Config c, String source) {
+            this.c = c;
+            this.source = source;
+        }
+
+        boolean has(String key) {
+            return c.hasPath(key);
+        }
+
+        String where(String key) {
+            int line = c.hasPath(key) ? c.getValue(key).origin().lineNumber() : c.origin().lineNumber();
+            return source + (line > 0 ? ":" + line : "") + ": ";
+        }
+
+        void refuseUnknown(Set<String> known) {
+            for (String key : c.root().keySet()) {
+                if (!known.contains(key)) {
+                    throw new IllegalArgumentException(where(key) + "unknown key '" + prefix + key + "'; valid: "
+                            + String.join(", ", new java.util.TreeSet<>(known)));
+                }
+            }
+        }
+
+        <T> T call(String key, java.util.function.Supplier<T> get) {
+            if (!c.hasPath(key)) {
+                throw new IllegalArgumentException(where(key) + "missing key '" + prefix + key + "'");
+            }
+            try {
+                return get.get();
+            } catch (ConfigException e) {
+                throw new IllegalArgumentException(where(key) + "key '" + prefix + key + "': "
+                        + oneLine(e.getMessage().replaceFirst("^.*?: ", "")), e);
+            }
+        }
+
+        String requiredString(String key) {
+            String s = call(key, () -> c.getString(key));
+            if (s.isBlank()) {
+                throw new IllegalArgumentException(where(key) + "key '" + prefix + key + "' must not be empty");
+            }
+            return s;
+        }
+
+        String string(String key, String fallback) {
+            return c.hasPath(key) ? requiredString(key) : fallback;
+        }
+
+        <T> T parse(String key, java.util.function.Function<String, T> parser) {
+            String text = c.hasPath(key) && c.getValue(key).valueType() == ConfigValueType.LIST
+                    ? String.join(",", call(key, () -> c.getStringList(key)))
+                    : requiredString(key);
+            try {
+                return parser.apply(text);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(where(key) + "key '" + prefix + key + "': " + e.getMessage(), e);
+            }
+        }
+
+        <T> T parse(String key, java.util.function.Function<String, T> parser, String fallback) {
+            return c.hasPath(key) ? parse(key, parser) : parser.apply(fallback);
+        }
+
+        int atLeast(String key, Integer fallback, int min) {
+            if (!c.hasPath(key) && fallback != null) {
+                return fallback;
+            }
+            int v = call(key, () -> c.getInt(key));
+            if (v < min) {
+                throw new IllegalArgumentException(where(key) + "key '" + prefix + key + "' must be >= " + min
+                        + ", got " + v);
+            }
+            return v;
+        }
+
+        double positive(String key, Double fallback) {
+            if (!c.hasPath(key) && fallback != null) {
+                return fallback;
+            }
+            double v = call(key, () -> c.getDouble(key));
+            if (!(v > 0) || !Double.isFinite(v)) {
+                throw new IllegalArgumentException(where(key) + "key '" + prefix + key + "' must be positive and"
+                        + " finite, got " + v);
+            }
+            return v;
+        }
+    }
+}
