@@ -144,7 +144,11 @@ public record ExperimentSpec(String model, String task, int limitTrain, int limi
             root = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF)
                     .setAllowMissing(false)).resolve();
         } catch (ConfigException e) {
-            throw new IllegalArgumentException(file + ": " + oneLine(e.getMessage()), e);
+            // Typesafe's message starts with the full path and line ("/x/y.conf: 3: ..."): keep the name and line.
+            String message = oneLine(e.getMessage());
+            String origin = file + ": ";
+            message = message.startsWith(origin) ? message.substring(origin.length()) : " " + message;
+            throw new IllegalArgumentException(file.getFileName() + ":" + message, e);
         }
         return parse(root, file.getFileName().toString());
     }
