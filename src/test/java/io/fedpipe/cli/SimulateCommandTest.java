@@ -1,0 +1,112 @@
+package io.fedpipe.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fedpipe.train.ThreeTopicTask;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code fedpipe simulate} end to end on the real MiniLM: 2 nodes, 1 round of 2 steps on the
+ * three-topic task, rank 2 on q only; and a bad experiment file gives one line and exit code 2.
+ */
+class SimulateCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private record Outcome(int exitCode, String out, String err) {}
+
+    private static Outcome cli(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = FedPipeCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Outcome(code, out.toString(), err.toString());
+    }
+
+    private Path experiment(String strategy, int rounds) throws IOException {
+        Path task = ThreeTopicTask.write(dir.resolve("task"), 40, 12, 3);
+        Path file = dir.resolve("tiny.conf");
+        Files.writeString(file, """
+                task = "%s"
+                strategy = %s
+                rounds = %d
+                targets = q
+                alpha = 4
+                lr = 5e-3
+                max-length = 24
+                seed = 3
+                nodes = [
+                  { name = fast, rank = 2, steps = 2, batch = 4, uplink-mbps = 100, downlink-mbps = 100 }
+                  { name = slow, rank = 2, steps = 2, batch = 4, compute-scale = 0.5, uplink-mbps = 1, downlink-mbps = 1 }
+                ]
+                """.formatted(task.toString().replace("\\", "\\\\"), strategy, rounds));
+        return file;
+    }
+
+    @Test
+    void tinyExperimentPrintsOneJsonLinePerRound() throws IOException {
+        Outcome o = cli("simulate", experiment("fedpipe", 1).toString(), "--json", "--threads", "1");
+        assertEquals(0, o.exitCode(), o.err());
+        List<JsonNode> rows = new ArrayList<>();
+        for (String line : o.out().lines().toList()) {
+            rows.add(new ObjectMapper().readTree(line));
+        }
+        assertEquals(2, rows.size(), o.out());
+        for (int i = 0; i < rows.size(); i++) {
+            JsonNode r = rows.get(i);
+            assertEquals(List.of("round", "accuracy", "macroF1", "time", "roundSeconds", "elapsedSeconds", "bytesUp",
+                    "bytesDown", "rejected", "failures"), iterable(r));
+            assertEquals(i, r.get("round").asInt());
+            assertEquals("emulated", r.get("time").asText());
+            double acc = r.get("accuracy").asDouble();
+            assertTrue(acc >= 0 && acc <= 1, "accuracy " + acc);
+            double f1 = r.get("macroF1").asDouble();
+            assertTrue(f1 >= 0 && f1 <= 1, "macro-F1 " + f1);
+        }
+        JsonNode start = rows.get(0);
+        assertEquals(0, start.get("bytesUp").asLong());
+        assertEquals(0.0, start.get("elapsedSeconds").asDouble());
+        JsonNode one = rows.get(1);
+        // Up: per node 6 layers × q × (A [2, 384] + B [384, 2]) + head [3, 384] + [3] floats; down: the head only.
+        long head = 3 * 384 + 3;
+        assertEquals(2 * 4 * (6L * 2 * 2 * 384 + head), one.get("bytesUp").asLong());
+        assertEquals(2 * 4 * head, one.get("bytesDown").asLong());
+        // The slow node's 1 Mbit/s link alone costs 8 · (up + down) bytes / 10⁶ s.
+        double link = 8.0 * 4 * (6L * 2 * 2 * 384 + 2 * head) / 1e6;
+        assertTrue(one.get("roundSeconds").asDouble() > link, one.toString());
+        assertEquals(one.get("roundSeconds").asDouble(), one.get("elapsedSeconds").asDouble(), 1e-12);
+        assertEquals(0, one.get("rejected").asInt());
+        assertEquals(0, one.get("failures").asInt());
+    }
+
+    @Test
+    void badExperimentIsOneLineAndExitCode2() throws IOException {
+        Path file = experiment("fedsgd", 1);
+        Outcome o = cli("simulate", file.toString());
+        assertEquals(2, o.exitCode(), o.err());
+        List<String> lines = o.err().lines().toList();
+        assertEquals(1, lines.size(), o.err());
+        assertTrue(lines.get(0).startsWith("fedpipe: tiny.conf:2: key 'strategy'"), lines.get(0));
+        assertEquals("", o.out());
+        Outcome missing = cli("simulate", dir.resolve("nope.conf").toString());
+        assertEquals(2, missing.exitCode());
+        assertTrue(missing.err().contains("no such experiment file"), missing.err());
+    }
+
+    private static List<String> iterable(JsonNode node) {
+        List<String> names = new ArrayList<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+}
