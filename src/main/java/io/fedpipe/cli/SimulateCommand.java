@@ -96,10 +96,10 @@ final class SimulateCommand implements Callable<Integer> {
                 spec.strategy().key(), spec.partition(), spec.nodes().size(), result.nodeExamples(),
                 result.validationExamples());
         String label = VirtualClock.LABEL;
-        out.printf(Locale.ROOT, "%5s  %8s  %8s  %14s  %16s  %10s  %10s%n", "round", "accuracy", "macro-F1",
+        out.printf(Locale.ROOT, "%5s  %8s  %8s  %18s  %20s  %8s  %8s%n", "round", "accuracy", "macro-F1",
                 "round s (" + label + ")", "elapsed s (" + label + ")", "MB up", "MB down");
         for (RoundReport r : result.reports()) {
-            out.printf(Locale.ROOT, "%5d  %8.4f  %8.4f  %14.2f  %16.2f  %10.3f  %10.3f%n", r.round(), r.accuracy(),
+            out.printf(Locale.ROOT, "%5d  %8.4f  %8.4f  %18.2f  %20.2f  %8.3f  %8.3f%n", r.round(), r.accuracy(),
                     r.macroF1(), r.emulatedRoundSeconds(), r.emulatedElapsedSeconds(), bytesUp(r) / 1e6,
                     bytesDown(r) / 1e6);
             r.rejected().forEach(x -> out.printf(Locale.ROOT, "       rejected %s %s: %s%n", x.nodeId(), x.item(), x.reason()));
