@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.Random;
 
 /** Seeded test updates and an independent dense reference (plain loops, no production code). */
-final class Updates {
+public final class Updates {
 
     private Updates() {}
 
@@ -35,7 +35,7 @@ final class Updates {
     }
 
     /** {@code s·B·A} as a row-major double array. */
-    static double[] dense(HostTensor a, HostTensor b, double s) {
+    public static double[] dense(HostTensor a, HostTensor b, double s) {
         int r = (int) a.dim(0);
         int in = (int) a.dim(1);
         int out = (int) b.dim(0);
@@ -52,7 +52,7 @@ final class Updates {
         return w;
     }
 
-    static double[] dense(ScaledAdapter s) {
+    public static double[] dense(ScaledAdapter s) {
         return dense(s.adapter().a(), s.adapter().b(), s.scale());
     }
 

@@ -9,8 +9,6 @@ import io.fedpipe.train.ThreeTopicTask;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,28 +37,18 @@ class FedPipeCliTest {
         task = ThreeTopicTask.write(dir.resolve("task"), 24, 9, 3).toString();
     }
 
-    /** What one CLI run printed and returned. */
-    private record Outcome(int exitCode, String out, String err) {
-        List<String> errLines() {
-            return err.lines().toList();
-        }
+    private static CliRun cli(String... args) {
+        return CliRun.of(args);
     }
 
-    private static Outcome cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = FedPipeCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Outcome(code, out.toString(), err.toString());
-    }
-
-    private static Outcome train(String... args) {
+    private static CliRun train(String... args) {
         List<String> all = new ArrayList<>(List.of("train", "--json"));
         all.addAll(List.of(args));
         return cli(all.toArray(String[]::new));
     }
 
     /** Exit code 2 and exactly one line that starts with {@code fedpipe: } and contains each of {@code mentions}. */
-    private static String assertInputError(Outcome o, String... mentions) {
+    private static String assertInputError(CliRun o, String... mentions) {
         assertEquals(2, o.exitCode(), "exit code; stderr: " + o.err());
         List<String> lines = o.errLines();
         assertEquals(1, lines.size(), "one line on stderr, got: " + o.err());
@@ -140,7 +128,7 @@ class FedPipeCliTest {
         // picocli reports a broken description (e.g. a lone '%') on System.err, not on our writer.
         ByteArrayOutputStream picocliWarnings = new ByteArrayOutputStream();
         PrintStream systemErr = System.err;
-        Outcome o;
+        CliRun o;
         try {
             System.setErr(new PrintStream(picocliWarnings, true, StandardCharsets.UTF_8));
             o = cli("train", "--help");
@@ -153,7 +141,7 @@ class FedPipeCliTest {
         assertTrue(o.out().contains("--bits") && o.out().contains("nf4"), o.out());
         assertTrue(o.out().contains("--targets") && o.out().contains("--out"), o.out());
         assertEquals("", o.err());
-        Outcome top = cli("--help");
+        CliRun top = cli("--help");
         assertEquals(0, top.exitCode());
         assertTrue(top.out().contains("train") && top.out().contains("info"), top.out());
     }
@@ -174,7 +162,7 @@ class FedPipeCliTest {
 
     @Test
     void shortRunPrintsItsMetricsAsJson() throws IOException {
-        Outcome o = train("--task", task, "--steps", "2", "--batch", "8", "--max-length", "32", "--rank", "2",
+        CliRun o = train("--task", task, "--steps", "2", "--batch", "8", "--max-length", "32", "--rank", "2",
                 "--targets", "q", "--eval-examples", "0");
         assertEquals(0, o.exitCode(), o.err());
         JsonNode result = new ObjectMapper().readTree(o.out());

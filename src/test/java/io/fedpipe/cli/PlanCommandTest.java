@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,16 +18,11 @@ class PlanCommandTest {
     @TempDir
     Path dir;
 
-    private record Outcome(int exitCode, String out, String err) {}
-
-    private static Outcome cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = FedPipeCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Outcome(code, out.toString(), err.toString());
+    private static CliRun cli(String... args) {
+        return CliRun.of(args);
     }
 
-    private Outcome planFile(String content, String... extra) throws IOException {
+    private CliRun planFile(String content, String... extra) throws IOException {
         Path file = dir.resolve("nodes.conf");
         Files.writeString(file, content);
         List<String> args = new java.util.ArrayList<>(List.of("plan", "--cluster", file.toString()));
@@ -37,7 +30,7 @@ class PlanCommandTest {
         return cli(args.toArray(String[]::new));
     }
 
-    private static void assertInputError(Outcome o, String... mentions) {
+    private static void assertInputError(CliRun o, String... mentions) {
         assertEquals(2, o.exitCode(), "exit code; stderr: " + o.err());
         List<String> lines = o.err().lines().toList();
         assertEquals(1, lines.size(), o.err());
@@ -50,7 +43,7 @@ class PlanCommandTest {
 
     @Test
     void mixedGpuExamplePlansLlamaOnPaper() throws IOException {
-        Outcome o = cli("plan", "--model", "llama-2-7b", "--cluster", "cluster-configs/plans/mixed-gpus.conf",
+        CliRun o = cli("plan", "--model", "llama-2-7b", "--cluster", "cluster-configs/plans/mixed-gpus.conf",
                 "--seq", "512", "--json");
         assertEquals(0, o.exitCode(), o.err());
         JsonNode plan = new ObjectMapper().readTree(o.out());
@@ -67,7 +60,7 @@ class PlanCommandTest {
 
     @Test
     void edgeCpuExampleGivesTheWeakestNodeAQuantizedBase() {
-        Outcome o = cli("plan", "--model", "minilm-l6", "--cluster", "cluster-configs/plans/edge-cpus.conf", "--seq", "64");
+        CliRun o = cli("plan", "--model", "minilm-l6", "--cluster", "cluster-configs/plans/edge-cpus.conf", "--seq", "64");
         assertEquals(0, o.exitCode(), o.err());
         String edge4 = o.out().lines().filter(l -> l.startsWith("edge-4")).findFirst().orElseThrow();
         assertTrue(!edge4.contains("fp32"), edge4);

@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fedpipe.train.ThreeTopicTask;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,13 +23,8 @@ class SimulateCommandTest {
     @TempDir
     Path dir;
 
-    private record Outcome(int exitCode, String out, String err) {}
-
-    private static Outcome cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = FedPipeCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Outcome(code, out.toString(), err.toString());
+    private static CliRun cli(String... args) {
+        return CliRun.of(args);
     }
 
     private Path experiment(String strategy, int rounds) throws IOException {
@@ -56,7 +49,7 @@ class SimulateCommandTest {
 
     @Test
     void tinyExperimentPrintsOneJsonLinePerRound() throws IOException {
-        Outcome o = cli("simulate", experiment("fedpipe", 1).toString(), "--json", "--threads", "1");
+        CliRun o = cli("simulate", experiment("fedpipe", 1).toString(), "--json", "--threads", "1");
         assertEquals(0, o.exitCode(), o.err());
         List<JsonNode> rows = new ArrayList<>();
         for (String line : o.out().lines().toList()) {
@@ -93,13 +86,13 @@ class SimulateCommandTest {
     @Test
     void badExperimentIsOneLineAndExitCode2() throws IOException {
         Path file = experiment("fedsgd", 1);
-        Outcome o = cli("simulate", file.toString());
+        CliRun o = cli("simulate", file.toString());
         assertEquals(2, o.exitCode(), o.err());
         List<String> lines = o.err().lines().toList();
         assertEquals(1, lines.size(), o.err());
         assertTrue(lines.get(0).startsWith("fedpipe: tiny.conf:2: key 'strategy'"), lines.get(0));
         assertEquals("", o.out());
-        Outcome missing = cli("simulate", dir.resolve("nope.conf").toString());
+        CliRun missing = cli("simulate", dir.resolve("nope.conf").toString());
         assertEquals(2, missing.exitCode());
         assertTrue(missing.err().contains("no such experiment file"), missing.err());
     }

@@ -8,6 +8,7 @@ import io.fedpipe.aggregation.FedPipeAggregation;
 import io.fedpipe.aggregation.MatrixShape;
 import io.fedpipe.aggregation.NodeUpdate;
 import io.fedpipe.aggregation.ScaledAdapter;
+import io.fedpipe.aggregation.Updates;
 import io.fedpipe.lora.LoraTarget;
 import io.fedpipe.lora.MatrixId;
 import io.fedpipe.lora.PeftAdapters;
@@ -118,26 +119,12 @@ class RoundEngineTest {
         return new HostTensor(new long[] {rows, cols}, d);
     }
 
-    /** {@code s·B·A} by plain loops, independent of the aggregation's own matrix code. */
     private static double[] dense(HostTensor a, HostTensor b, double s) {
-        int r = (int) a.dim(0);
-        int in = (int) a.dim(1);
-        int out = (int) b.dim(0);
-        double[] w = new double[out * in];
-        for (int i = 0; i < out; i++) {
-            for (int j = 0; j < in; j++) {
-                double acc = 0;
-                for (int k = 0; k < r; k++) {
-                    acc += (double) b.data()[i * r + k] * a.data()[k * in + j];
-                }
-                w[i * in + j] = s * acc;
-            }
-        }
-        return w;
+        return Updates.dense(a, b, s);
     }
 
     private static double[] dense(ScaledAdapter s) {
-        return dense(s.adapter().a(), s.adapter().b(), s.scale());
+        return Updates.dense(s);
     }
 
     private static void assertClose(double[] expected, double[] actual, double tolerance) {
