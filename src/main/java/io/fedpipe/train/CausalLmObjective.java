@@ -9,6 +9,8 @@ public final class CausalLmObjective implements LayeredObjective<TokenBatch> {
 
     private final CausalLm lm;
     private final boolean dropout;
+    // The causal mask of the current batch, built once in embed and shared by every block.
+    private final java.util.Map<TokenBatch, NDArray> masks = new java.util.IdentityHashMap<>();
 
     public CausalLmObjective(CausalLm lm, boolean usesDropout) {
         this.lm = lm;
@@ -22,14 +24,20 @@ public final class CausalLmObjective implements LayeredObjective<TokenBatch> {
 
     @Override
     public NDArray embed(TokenBatch batch) {
+        masks.clear();
+        masks.put(batch, mask(batch));
         return lm.decoder().embed(batch.ids(), null, 0);
     }
 
     @Override
     public NDArray block(int i, NDArray x, TokenBatch batch, boolean training) {
-        // Right padding: the causal mask alone keeps real positions from seeing padding.
+        return lm.decoder().block(i, x, masks.computeIfAbsent(batch, CausalLmObjective::mask), null, training);
+    }
+
+    /** Right padding: the causal mask alone keeps real positions from seeing padding. */
+    private static NDArray mask(TokenBatch batch) {
         int t = Math.toIntExact(batch.ids().getShape().get(1));
-        return lm.decoder().block(i, x, TransformerModel.causalMask(x.getManager(), t, 0), null, training);
+        return TransformerModel.causalMask(batch.ids().getManager(), t, 0);
     }
 
     @Override
