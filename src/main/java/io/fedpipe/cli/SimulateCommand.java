@@ -57,7 +57,7 @@ final class SimulateCommand implements Callable<Integer> {
         if (json) {
             ObjectMapper mapper = new ObjectMapper();
             for (RoundReport r : result.reports()) {
-                out.println(mapper.writeValueAsString(row(r)));
+                out.println(mapper.writeValueAsString(row(spec, experiment.getFileName().toString(), r)));
             }
         } else {
             table(out, spec, result);
@@ -66,9 +66,15 @@ final class SimulateCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The JSON line of one round: the table's columns, plus rejections and failures as counts. */
-    static Map<String, Object> row(RoundReport r) {
+    /**
+     * The JSON line of one round: the table's columns, rejections and failures as counts, and per
+     * node its plan, traffic, measured compute, emulated time and measured peak memory.
+     */
+    static Map<String, Object> row(ExperimentSpec spec, String experiment, RoundReport r) {
         Map<String, Object> m = new LinkedHashMap<>();
+        m.put("experiment", experiment);
+        m.put("method", spec.method());
+        m.put("setting", spec.setting());
         m.put("round", r.round());
         m.put("accuracy", r.accuracy());
         m.put("macroF1", r.macroF1());
@@ -79,6 +85,25 @@ final class SimulateCommand implements Callable<Integer> {
         m.put("bytesDown", bytesDown(r));
         m.put("rejected", r.rejected().size());
         m.put("failures", r.failures().size());
+        Map<String, Object> nodes = new LinkedHashMap<>();
+        r.nodes().forEach((id, n) -> {
+            Map<String, Object> x = new LinkedHashMap<>();
+            x.put("bits", n.plan().bits());
+            x.put("batch", n.plan().batchSize());
+            x.put("steps", n.plan().steps());
+            x.put("rank", n.plan().ranks().values().stream().mapToInt(Integer::intValue).max().orElse(0));
+            x.put("matrices", n.plan().ranks().size());
+            x.put("trainableParameters", n.trainableParameters());
+            x.put("bytesUp", n.bytesUp());
+            x.put("bytesDown", n.bytesDown());
+            x.put("computeSeconds", n.measuredComputeSeconds());
+            x.put("setupSeconds", n.setupSeconds());
+            x.put("emulatedSeconds", n.emulatedSeconds());
+            x.put("peakMemoryBytes", n.peakMemoryBytes());
+            x.put("lastLoss", Double.isFinite(n.lastLoss()) ? n.lastLoss() : null);
+            nodes.put(id, x);
+        });
+        m.put("nodes", nodes);
         return m;
     }
 
@@ -95,6 +120,11 @@ final class SimulateCommand implements Callable<Integer> {
                 + " examples, %d validation examples%n", spec.model(), spec.task(), result.classes(),
                 spec.strategy().key(), spec.partition(), spec.nodes().size(), result.nodeExamples(),
                 result.validationExamples());
+        for (ExperimentRunner.PlanRecord p : result.plans()) {
+            out.printf(Locale.ROOT, "before round %d, %d matrices selected: %s%n", p.round() + 1, p.selected().size(),
+                    p.selected());
+            out.print(p.plan().table());
+        }
         String label = VirtualClock.LABEL;
         out.printf(Locale.ROOT, "%5s  %8s  %8s  %18s  %20s  %8s  %8s%n", "round", "accuracy", "macro-F1",
                 "round s (" + label + ")", "elapsed s (" + label + ")", "MB up", "MB down");

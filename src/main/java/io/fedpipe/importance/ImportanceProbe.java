@@ -25,12 +25,18 @@ public final class ImportanceProbe {
      * @param steps  probe steps
      * @param lr     AdamW learning rate (constant: the probe is short)
      * @param gamma  weight of the orthogonality regulariser (AdaLoRA uses 0.1)
+     * @param layerwise per-block recompute ({@link Backprop#layerwise}), as a quantized base trains
      */
-    public record Options(int steps, float lr, float gamma, long seed) {
+    public record Options(int steps, float lr, float gamma, long seed, boolean layerwise) {
         public Options {
             if (steps <= 0 || !(lr > 0) || !(gamma >= 0)) {
                 throw new IllegalArgumentException("probe needs steps > 0, lr > 0, gamma >= 0: " + steps + ", " + lr + ", " + gamma);
             }
+        }
+
+        /** Whole-graph backward. */
+        public Options(int steps, float lr, float gamma, long seed) {
+            this(steps, lr, gamma, seed, false);
         }
     }
 
@@ -55,7 +61,13 @@ public final class ImportanceProbe {
                         // Ops on the adapters (PᵀP, QQᵀ) must land in the step, not in the model.
                         p.tempAttach(step);
                     }
-                    Backprop.whole(regularized, batches.apply(step), options.seed() * 31 + s);
+                    B batch = batches.apply(step);
+                    long dropoutSeed = options.seed() * 31 + s;
+                    if (options.layerwise()) {
+                        Backprop.layerwise(regularized, batch, dropoutSeed);
+                    } else {
+                        Backprop.whole(regularized, batch, dropoutSeed);
+                    }
                     tracker.update(step);
                     optimizer.step(step, options.lr());
                 }

@@ -1,6 +1,7 @@
 package io.fedpipe.planning;
 
 import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.lora.MatrixId;
 import io.fedpipe.quant.QuantFormat;
 import java.util.Set;
 
@@ -30,13 +31,34 @@ public final class CostModel {
         return perLayer * shape.layers();
     }
 
+    /** LoRA parameters of the policy's adapters at {@code rank}: its selected matrices, or every target in every layer. */
+    public static long adapterParameters(ModelShape shape, PlanningPolicy policy, int rank) {
+        if (policy.matrices().isEmpty()) {
+            return adapterParameters(shape, policy.targets(), rank);
+        }
+        long total = 0;
+        for (MatrixId id : policy.matrices()) {
+            if (id.layer() >= shape.layers()) {
+                throw new IllegalArgumentException("selected matrix " + id + " is beyond the " + shape.layers()
+                        + " layers of " + shape.name());
+            }
+            total += (long) rank * (shape.inFeatures(id.target()) + shape.outFeatures(id.target()));
+        }
+        return total;
+    }
+
     public static double stepFlops(ModelShape shape, Set<LoraTarget> targets, int rank, int batch, int seq) {
+        return stepFlops(shape, adapterParameters(shape, targets, rank), batch, seq);
+    }
+
+    /** Step FLOPs with {@code adapterParameters} LoRA parameters in total, wherever they sit. */
+    public static double stepFlops(ModelShape shape, long adapterParameters, int batch, int seq) {
         double d = shape.hidden();
         double f = shape.intermediate();
         double tokens = (double) batch * seq;
         double baseLinear = 2 * (4 * d * d + shape.ffnMatrices() * d * f);
         double attention = 2 * 2 * seq * d; // QKᵀ and P·V, per token
-        double lora = 2.0 * adapterParameters(shape, targets, rank) / shape.layers();
+        double lora = 2.0 * adapterParameters / shape.layers();
         double forward = baseLinear + attention + lora;
         // Backward: input gradients of the frozen linears, twice the attention, twice the adapters.
         double backward = baseLinear + 2 * attention + 2 * lora;
@@ -59,6 +81,13 @@ public final class CostModel {
     public static double stepSeconds(ModelShape shape, NodeSpec node, QuantFormat format, Set<LoraTarget> targets,
                                      int rank, int batch, int seq) {
         return stepFlops(shape, targets, rank, batch, seq) * node.device().slowdown().get(format)
+                / flopsPerSecond(node, format, batch, seq);
+    }
+
+    /** Step seconds with {@code adapterParameters} LoRA parameters in total. */
+    public static double stepSeconds(ModelShape shape, NodeSpec node, QuantFormat format, long adapterParameters,
+                                     int batch, int seq) {
+        return stepFlops(shape, adapterParameters, batch, seq) * node.device().slowdown().get(format)
                 / flopsPerSecond(node, format, batch, seq);
     }
 

@@ -114,9 +114,8 @@ public final class Planner {
     /** Every configuration of the policy with its coefficients; those that fit memory only when {@code fitOnly}. */
     private static List<Candidate> allCandidates(ModelShape shape, NodeSpec node, PlanningPolicy policy, boolean fitOnly) {
         List<Candidate> out = new ArrayList<>();
-        Set<LoraTarget> targets = policy.targets();
         for (int rank : policy.ranks()) {
-            long adapterParams = CostModel.adapterParameters(shape, targets, rank);
+            long adapterParams = CostModel.adapterParameters(shape, policy, rank);
             double transfer = CostModel.transferSeconds(node, adapterParams);
             for (QuantFormat format : policy.formats()) {
                 for (int batch : policy.batches()) {
@@ -124,7 +123,7 @@ public final class Planner {
                     if (fitOnly && memory.total() > node.usableBytes()) {
                         continue;
                     }
-                    double step = CostModel.stepSeconds(shape, node, format, targets, rank, batch, policy.seq());
+                    double step = CostModel.stepSeconds(shape, node, format, adapterParams, batch, policy.seq());
                     out.add(new Candidate(format, batch, rank, memory, step, transfer, (double) rank / policy.maxRank()));
                 }
             }

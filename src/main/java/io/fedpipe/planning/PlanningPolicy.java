@@ -1,10 +1,12 @@
 package io.fedpipe.planning;
 
 import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.lora.MatrixId;
 import io.fedpipe.quant.QuantFormat;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The choices the planner may make and the knobs of its objective (docs/algorithm.md, "The plan").
@@ -21,10 +23,13 @@ import java.util.Set;
  * @param maxRoundStretch  T ≤ this × T_lo when {@code maxRoundSeconds} is 0
  * @param maxRoundSeconds  an absolute round limit, or 0
  * @param onNoFit          what to do with a node for which no configuration fits
+ * @param matrices         the matrices that carry adapters when the importance stage selected some
+ *                         (each must be one of {@code targets}); empty: every target in every layer
  */
 public record PlanningPolicy(int seq, Set<LoraTarget> targets, List<QuantFormat> formats, List<Integer> batches,
                              List<Integer> ranks, int minSteps, int maxSteps, double idleTolerance, double workWeight,
-                             double maxRoundStretch, double maxRoundSeconds, NoFit onNoFit) {
+                             double maxRoundStretch, double maxRoundSeconds, NoFit onNoFit,
+                             Set<MatrixId> matrices) {
 
     /** A node for which nothing fits: fail the whole plan naming it, or plan without it and say why. */
     public enum NoFit {
@@ -53,6 +58,12 @@ public record PlanningPolicy(int seq, Set<LoraTarget> targets, List<QuantFormat>
             throw new IllegalArgumentException("no-fit policy is missing");
         }
         targets = Set.copyOf(EnumSet.copyOf(targets));
+        matrices = matrices == null ? Set.of() : Set.copyOf(new TreeSet<>(matrices));
+        for (MatrixId id : matrices) {
+            if (!targets.contains(id.target())) {
+                throw new IllegalArgumentException("selected matrix " + id + " is not of an adapted target " + targets);
+            }
+        }
         formats = List.copyOf(formats);
         batches = List.copyOf(batches);
         ranks = List.copyOf(ranks);
@@ -66,17 +77,38 @@ public record PlanningPolicy(int seq, Set<LoraTarget> targets, List<QuantFormat>
     public static PlanningPolicy defaults(int seq) {
         return new PlanningPolicy(seq, EnumSet.of(LoraTarget.Q, LoraTarget.K, LoraTarget.V, LoraTarget.O),
                 List.of(QuantFormat.FP32, QuantFormat.BF16, QuantFormat.INT8, QuantFormat.NF4),
-                List.of(1, 2, 4, 8, 16, 32), List.of(4, 8, 16, 32), 10, 10_000, 0.1, 0.8, 3.0, 0, NoFit.FAIL);
+                List.of(1, 2, 4, 8, 16, 32), List.of(4, 8, 16, 32), 10, 10_000, 0.1, 0.8, 3.0, 0, NoFit.FAIL, Set.of());
     }
 
     public PlanningPolicy withNoFit(NoFit policy) {
         return new PlanningPolicy(seq, targets, formats, batches, ranks, minSteps, maxSteps, idleTolerance, workWeight,
-                maxRoundStretch, maxRoundSeconds, policy);
+                maxRoundStretch, maxRoundSeconds, policy, matrices);
     }
 
     public PlanningPolicy withTargets(Set<LoraTarget> newTargets) {
         return new PlanningPolicy(seq, newTargets, formats, batches, ranks, minSteps, maxSteps, idleTolerance, workWeight,
-                maxRoundStretch, maxRoundSeconds, onNoFit);
+                maxRoundStretch, maxRoundSeconds, onNoFit, Set.of());
+    }
+
+    /**
+     * Only {@code selected} carry adapters (the importance stage's choice); their targets become
+     * the policy's targets.
+     */
+    public PlanningPolicy withMatrices(Set<MatrixId> selected) {
+        if (selected.isEmpty()) {
+            throw new IllegalArgumentException("the selection is empty");
+        }
+        Set<LoraTarget> used = EnumSet.noneOf(LoraTarget.class);
+        selected.forEach(id -> used.add(id.target()));
+        return new PlanningPolicy(seq, used, formats, batches, ranks, minSteps, maxSteps, idleTolerance, workWeight,
+                maxRoundStretch, maxRoundSeconds, onNoFit, selected);
+    }
+
+    /** The same choices with other formats, batches, ranks and step bounds. */
+    public PlanningPolicy withChoices(List<QuantFormat> newFormats, List<Integer> newBatches, List<Integer> newRanks,
+            int newMinSteps, int newMaxSteps) {
+        return new PlanningPolicy(seq, targets, newFormats, newBatches, newRanks, newMinSteps, newMaxSteps,
+                idleTolerance, workWeight, maxRoundStretch, maxRoundSeconds, onNoFit, matrices);
     }
 
     public int maxRank() {

@@ -55,7 +55,7 @@ public record ClassifierLocalRound(AdaptedClassifiers models, NDManager parent, 
             double firstLoss = Double.NaN;
             double lastLoss = Double.NaN;
             int skipped = 0;
-            long t0 = System.nanoTime();
+            ComputeClock clock = ComputeClock.start();
             for (int s = 0; s < plan.steps(); s++) {
                 List<long[]> ids = new ArrayList<>(batch);
                 int[] labels = new int[batch];
@@ -75,7 +75,7 @@ public record ClassifierLocalRound(AdaptedClassifiers models, NDManager parent, 
                     lastLoss = r.loss();
                 }
             }
-            double seconds = (System.nanoTime() - t0) / 1e9;
+            double seconds = clock.seconds();
             return new LocalResult(update(plan, classifier, data.size()), seconds, firstLoss, lastLoss, skipped);
         }
     }

@@ -6,6 +6,9 @@ import io.fedpipe.data.ClassificationTasks;
 import io.fedpipe.data.DatasetSplits;
 import io.fedpipe.lora.MatrixId;
 import io.fedpipe.model.PretrainedModels;
+import io.fedpipe.planning.DevicePreset;
+import io.fedpipe.planning.ModelShape;
+import io.fedpipe.planning.Plan;
 import io.fedpipe.model.TransformerWeights;
 import io.fedpipe.tokenize.TextTokenizer;
 import java.io.IOException;
@@ -13,17 +16,29 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Set;
 
 /**
  * Runs one {@link ExperimentSpec} through the {@link InProcessSimulator}: loads the task (limited
  * as the spec says), splits the training set over the nodes with the spec's partitioner, and runs
- * the rounds with the same fixed plan every round (the planner is not in the loop yet).
+ * the rounds. Without a planner every node keeps the fixed plan of the file. With one (FedPipe),
+ * before the first round (and every {@code refresh-every} rounds) each node probes importance on
+ * its data, the scores are combined into the selected matrices, and the {@link PlannedCluster}
+ * plans bits, batch, rank and steps for them; the probe's compute counts in that round's time.
  */
 public final class ExperimentRunner {
 
-    /** The reports, and the per-node training set sizes the partition produced (in node order). */
-    public record Result(List<RoundReport> reports, List<Integer> nodeExamples, int validationExamples, int classes) {}
+    /**
+     * The reports, the per-node training set sizes the partition produced (in node order), and the
+     * planner's plans with the matrices they selected (empty without a planner).
+     */
+    public record Result(List<RoundReport> reports, List<Integer> nodeExamples, int validationExamples, int classes,
+            List<PlanRecord> plans) {}
+
+    /** A plan the planner made before {@code round}, for the {@code selected} matrices. */
+    public record PlanRecord(int round, Plan plan, List<MatrixId> selected) {}
 
     private ExperimentRunner() {}
 
@@ -47,13 +62,102 @@ public final class ExperimentRunner {
                     spec.seed());
             var shapes = models.shapes(spec.targets());
             Set<MatrixId> matrices = shapes.keySet();
-            List<NodeRoundPlan> plans = specNodes.stream().map(n -> n.plan(matrices)).toList();
             RoundEngine engine = new RoundEngine(spec.strategy().create(), spec.alpha(), shapes);
             ClassifierLocalRound local = new ClassifierLocalRound(models, manager, spec.lr(), spec.warmup());
-            List<RoundReport> reports = new InProcessSimulator(engine, local, models, nodes, validation)
-                    .run(spec.rounds(), round -> plans, manager);
-            return new Result(reports, sizes, validation.size(), train.numLabels());
+            InProcessSimulator simulator = new InProcessSimulator(engine, local, models, nodes, validation);
+            List<PlanRecord> planRecords = new ArrayList<>();
+            InProcessSimulator.RoundPlanning planning;
+            ModelShape modelShape = ModelShape.of(spec.model(), weights.config());
+            if (spec.planner() == null) {
+                List<NodeRoundPlan> plans = specNodes.stream().map(n -> n.plan(matrices)).toList();
+                DevicePreset device = DevicePreset.preset("cpu-2core");
+                Map<String, Long> memory = new TreeMap<>();
+                plans.forEach(p -> memory.put(p.nodeId(),
+                        PlannedCluster.modelledMemory(modelShape, device, spec.maxLength(), p, shapes)));
+                planning = (round, global) -> new InProcessSimulator.Planned(plans, Map.of(), memory);
+            } else {
+                PlannedCluster cluster = new PlannedCluster(modelShape, spec.planner(), spec.maxLength(), specNodes,
+                        sizes);
+                planning = new FedPipePlanning(spec, models, manager, nodes, List.copyOf(matrices), cluster,
+                        planRecords);
+            }
+            List<RoundReport> reports = simulator.run(spec.rounds(), planning, manager);
+            return new Result(reports, sizes, validation.size(), train.numLabels(), planRecords);
         }
+    }
+
+    /**
+     * FedPipe's stages 1 and 2 in the loop: probe and select when due, then plan; the same plan is
+     * kept between refreshes.
+     */
+    private static final class FedPipePlanning implements InProcessSimulator.RoundPlanning {
+        private final ExperimentSpec spec;
+        private final AdaptedClassifiers models;
+        private final NDManager manager;
+        private final List<InProcessSimulator.SimNode> nodes;
+        private final List<MatrixId> candidates;
+        private final PlannedCluster cluster;
+        private final List<PlanRecord> records;
+        private List<NodeRoundPlan> current;
+        private Map<String, Long> memory;
+
+        FedPipePlanning(ExperimentSpec spec, AdaptedClassifiers models, NDManager manager,
+                List<InProcessSimulator.SimNode> nodes, List<MatrixId> candidates, PlannedCluster cluster,
+                List<PlanRecord> records) {
+            this.spec = spec;
+            this.models = models;
+            this.manager = manager;
+            this.nodes = nodes;
+            this.candidates = candidates;
+            this.cluster = cluster;
+            this.records = records;
+        }
+
+        @Override
+        public InProcessSimulator.Planned plan(int round, GlobalModel global) {
+            ExperimentSpec.ImportanceSpec importance = spec.importance();
+            boolean probe = importance != null
+                    && (round == 0 || importance.refreshEvery() > 0 && round % importance.refreshEvery() == 0);
+            if (current != null && !probe) {
+                return new InProcessSimulator.Planned(current, Map.of(), memory);
+            }
+            List<MatrixId> selected = candidates;
+            Map<String, Double> setup = new TreeMap<>();
+            if (probe) {
+                // Each node probes as it would train every candidate: the bits and batch of a plan for all of them.
+                Plan all = cluster.plan(candidates);
+                List<ClassifierImportance.Scores> scores = new ArrayList<>();
+                for (InProcessSimulator.SimNode n : nodes) {
+                    Plan.NodePlan p = all.node(n.id());
+                    ClassifierImportance.Scores s = ClassifierImportance.probe(models, manager, n.id(), n.data(),
+                            candidates, global.dense(), p.bits().configName(), importance.probeRank(),
+                            importance.probeSteps(), p.batch(), spec.lr(), spec.seed() + round);
+                    scores.add(s);
+                    setup.put(n.id(), s.computeSeconds());
+                }
+                selected = select(scores, importance.matrices());
+            }
+            Plan plan = cluster.plan(selected);
+            records.add(new PlanRecord(round, plan, List.copyOf(selected)));
+            current = PlannedCluster.roundPlans(plan, selected);
+            memory = new TreeMap<>();
+            for (Plan.NodePlan n : plan.nodes()) {
+                memory.put(n.node(), n.memory().total());
+            }
+            return new InProcessSimulator.Planned(current, setup, memory);
+        }
+    }
+
+    // TODO(merge): replace with io.fedpipe.importance.ImportanceSelection from feat-importance.
+    static List<MatrixId> select(List<ClassifierImportance.Scores> scores, int budget) {
+        Map<MatrixId, Double> combined = new TreeMap<>();
+        double total = scores.stream().mapToDouble(ClassifierImportance.Scores::dataSize).sum();
+        for (ClassifierImportance.Scores s : scores) {
+            double sum = s.scores().values().stream().mapToDouble(Double::doubleValue).sum();
+            s.scores().forEach((id, v) -> combined.merge(id, v / sum * s.dataSize() / total, Double::sum));
+        }
+        return combined.entrySet().stream().sorted(Map.Entry.<MatrixId, Double>comparingByValue().reversed())
+                .limit(budget).map(Map.Entry::getKey).sorted().toList();
     }
 
     private static ClassificationDataset limit(ClassificationDataset data, int max) {

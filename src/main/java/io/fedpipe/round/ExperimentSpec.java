@@ -15,6 +15,7 @@ import io.fedpipe.data.Partitioner;
 import io.fedpipe.lora.LoraTarget;
 import io.fedpipe.lora.MatrixId;
 import io.fedpipe.model.PretrainedModels;
+import io.fedpipe.planning.DevicePreset;
 import io.fedpipe.quant.QuantFormat;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -42,15 +43,28 @@ import java.util.TreeMap;
  * alpha = 16                         # LoRA α, optional (16)
  * lr = 2e-3                          # optional (2e-3); warmup (0) and max-length (64) too
  * seed = 42                          # optional (42)
+ * method = fedpipe                   # optional label for reports (default: the strategy)
+ * setting = hetero                   # optional label for reports (default: empty)
  * nodes = [
  *   { name = a, rank = 8, steps = 20, batch = 16, bits = fp32, compute-scale = 1,
- *     uplink-mbps = 100, downlink-mbps = 100 }
+ *     uplink-mbps = 100, downlink-mbps = 100, memory-mb = 400 }
  * ]
+ * planner {                          # optional: FedPipe's planner decides bits, batch, rank, steps
+ *   device = cpu-2core               # the device preset of this machine (see ./fedpipe plan)
+ *   formats = "fp32,int8,nf4"  batches = [8, 16]  ranks = [4, 8, 16]
+ *   min-steps = 10  max-steps = 200  idle-tolerance = 0.1  work-weight = 0.8  round-stretch = 3
+ * }
+ * importance {                       # optional, needs planner: which matrices get adapters
+ *   matrices = 12                    # budget: the most important this many candidate matrices
+ *   probe-steps = 10  probe-rank = 4  refresh-every = 0   # 0: probe once, before round 1
+ * }
  * </pre>
- * Per node, {@code name}, {@code rank}, {@code steps} and {@code batch} are required;
- * {@code bits} defaults to fp32, {@code compute-scale} to 1 and a missing link speed to an
- * unlimited link. Unknown keys are refused (a typo must not silently fall back to a default).
- * Every error is one line naming the file, the line and the key.
+ * Per node {@code name} is required, and {@code rank}, {@code steps} and {@code batch} are
+ * required without a planner and refused with one (the planner decides them, and {@code bits});
+ * {@code bits} defaults to fp32, {@code compute-scale} to 1, a missing link speed to an unlimited
+ * link and a missing {@code memory-mb} to an unlimited budget. Unknown keys are refused (a typo
+ * must not silently fall back to a default). Every error is one line naming the file, the line
+ * and the key.
  *
  * @param limitTrain      at most this many training examples before partitioning (0: all)
  * @param limitValidation at most this many validation examples (0: all)
@@ -59,7 +73,28 @@ import java.util.TreeMap;
  */
 public record ExperimentSpec(String model, String task, int limitTrain, int limitValidation, Partition partition,
         Strategy strategy, int rounds, Set<LoraTarget> targets, float alpha, float lr, int warmup, int maxLength,
-        long seed, List<Node> nodes) {
+        long seed, List<Node> nodes, String method, String setting, PlannerSpec planner, ImportanceSpec importance) {
+
+    /**
+     * The planner's choices for a simulated cluster (see {@code io.fedpipe.planning.PlanningPolicy}).
+     *
+     * @param device the preset that describes this machine, scaled per node by its compute scale
+     */
+    public record PlannerSpec(String device, List<QuantFormat> formats, List<Integer> batches, List<Integer> ranks,
+            int minSteps, int maxSteps, double idleTolerance, double workWeight, double roundStretch) {
+        public PlannerSpec {
+            formats = List.copyOf(formats);
+            batches = List.copyOf(batches);
+            ranks = List.copyOf(ranks);
+        }
+    }
+
+    /**
+     * FedPipe's importance stage: a probe on every node, then the {@code matrices} best candidates.
+     *
+     * @param refreshEvery re-probe before every this many rounds; 0: once, before the first round
+     */
+    public record ImportanceSpec(int matrices, int probeSteps, int probeRank, int refreshEvery) {}
 
     /** How the training set is split over the nodes; {@code alpha} only matters for Dirichlet. */
     public record Partition(String kind, double alpha) {
@@ -108,12 +143,20 @@ public record ExperimentSpec(String model, String task, int limitTrain, int limi
         }
     }
 
-    /** One simulated node: its fixed plan (uniform rank on every target) and emulated resources. */
+    /**
+     * One simulated node: its fixed plan (uniform rank on every target; 0s when a planner decides)
+     * and emulated resources.
+     *
+     * @param memoryMb memory budget in MB (10⁶ bytes), or infinity
+     */
     public record Node(String name, int rank, int steps, int batch, String bits, double computeScale,
-            double uplinkMbps, double downlinkMbps) {
+            double uplinkMbps, double downlinkMbps, double memoryMb) {
 
-        /** Its plan for a round: {@code rank} on each of {@code matrices}. */
+        /** Its fixed plan for a round: {@code rank} on each of {@code matrices}. */
         public NodeRoundPlan plan(Collection<MatrixId> matrices) {
+            if (rank == 0) {
+                throw new IllegalStateException("node " + name + " has no fixed plan: the planner decides it");
+            }
             Map<MatrixId, Integer> ranks = new TreeMap<>();
             matrices.forEach(id -> ranks.put(id, rank));
             return new NodeRoundPlan(name, ranks, steps, batch, bits);
@@ -125,9 +168,14 @@ public record ExperimentSpec(String model, String task, int limitTrain, int limi
     }
 
     private static final Set<String> TOP_KEYS = Set.of("model", "task", "limit-train", "limit-validation",
-            "partition", "strategy", "rounds", "targets", "alpha", "lr", "warmup", "max-length", "seed", "nodes");
+            "partition", "strategy", "rounds", "targets", "alpha", "lr", "warmup", "max-length", "seed", "nodes",
+            "method", "setting", "planner", "importance");
     private static final Set<String> NODE_KEYS = Set.of("name", "rank", "steps", "batch", "bits", "compute-scale",
-            "uplink-mbps", "downlink-mbps");
+            "uplink-mbps", "downlink-mbps", "memory-mb");
+    private static final Set<String> PLANNER_KEYS = Set.of("device", "formats", "batches", "ranks", "min-steps",
+            "max-steps", "idle-tolerance", "work-weight", "round-stretch");
+    private static final Set<String> IMPORTANCE_KEYS = Set.of("matrices", "probe-steps", "probe-rank",
+            "refresh-every");
 
     public ExperimentSpec {
         nodes = List.copyOf(nodes);
@@ -170,6 +218,18 @@ public record ExperimentSpec(String model, String task, int limitTrain, int limi
         int warmup = k.atLeast("warmup", 0, 0);
         int maxLength = k.atLeast("max-length", 64, 2);
         long seed = k.has("seed") ? k.call("seed", () -> c.getLong("seed")) : 42L;
+        String method = k.string("method", strategy.key());
+        String setting = k.has("setting") ? k.call("setting", () -> c.getString("setting")).strip() : "";
+        PlannerSpec planner = c.hasPath("planner") ? planner(k.call("planner", () -> c.getConfig("planner")), source)
+                : null;
+        ImportanceSpec importance = null;
+        if (c.hasPath("importance")) {
+            if (planner == null) {
+                throw new IllegalArgumentException(k.where("importance") + "key 'importance' needs a 'planner' block:"
+                        + " the planner sizes the selected matrices' ranks");
+            }
+            importance = importance(k.call("importance", () -> c.getConfig("importance")), source);
+        }
         List<? extends Config> entries = k.call("nodes", () -> c.getConfigList("nodes"));
         if (entries.isEmpty()) {
             throw new IllegalArgumentException(k.where("nodes") + "key 'nodes': needs at least one node");
@@ -177,7 +237,7 @@ public record ExperimentSpec(String model, String task, int limitTrain, int limi
         List<Node> nodes = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (int i = 0; i < entries.size(); i++) {
-            Node n = node(entries.get(i), source, i);
+            Node n = node(entries.get(i), source, i, planner != null);
             if (!names.add(n.name())) {
                 throw new IllegalArgumentException(source + ":" + entries.get(i).origin().lineNumber()
                         + ": node name '" + n.name() + "' is used twice");
@@ -185,7 +245,50 @@ public record ExperimentSpec(String model, String task, int limitTrain, int limi
             nodes.add(n);
         }
         return new ExperimentSpec(model, task, limitTrain, limitValidation, partition, strategy, rounds, targets,
-                alpha, lr, warmup, maxLength, seed, nodes);
+                alpha, lr, warmup, maxLength, seed, nodes, method, setting, planner, importance);
+    }
+
+    private static PlannerSpec planner(Config p, String source) {
+        Keys k = new Keys(p, source);
+        k.prefix = "planner.";
+        k.refuseUnknown(PLANNER_KEYS);
+        String device = k.parse("device", d -> DevicePreset.preset(d).name(), "cpu-2core");
+        List<QuantFormat> formats = k.parse("formats", ExperimentSpec::formats, "fp32,int8,nf4");
+        List<Integer> batches = k.positiveInts("batches", List.of(8, 16));
+        List<Integer> ranks = k.positiveInts("ranks", List.of(4, 8, 16));
+        int minSteps = k.atLeast("min-steps", 10, 1);
+        int maxSteps = k.atLeast("max-steps", 200, minSteps);
+        double idle = k.positive("idle-tolerance", 0.1);
+        if (idle >= 1) {
+            throw new IllegalArgumentException(k.where("idle-tolerance") + "key 'planner.idle-tolerance' must be < 1,"
+                    + " got " + idle);
+        }
+        double work = k.positive("work-weight", 0.8);
+        double stretch = k.positive("round-stretch", 3.0);
+        if (stretch < 1) {
+            throw new IllegalArgumentException(k.where("round-stretch") + "key 'planner.round-stretch' must be >= 1,"
+                    + " got " + stretch);
+        }
+        return new PlannerSpec(device, formats, batches, ranks, minSteps, maxSteps, idle, work, stretch);
+    }
+
+    private static List<QuantFormat> formats(String text) {
+        List<QuantFormat> out = new ArrayList<>();
+        for (String part : text.split(",")) {
+            QuantFormat f = QuantFormat.parse(part.strip());
+            if (!out.contains(f)) {
+                out.add(f);
+            }
+        }
+        return out;
+    }
+
+    private static ImportanceSpec importance(Config p, String source) {
+        Keys k = new Keys(p, source);
+        k.prefix = "importance.";
+        k.refuseUnknown(IMPORTANCE_KEYS);
+        return new ImportanceSpec(k.atLeast("matrices", null, 1), k.atLeast("probe-steps", 10, 1),
+                k.atLeast("probe-rank", 4, 1), k.atLeast("refresh-every", 0, 0));
     }
 
     private static Partition partition(Config c, String source) {
@@ -206,20 +309,29 @@ public record ExperimentSpec(String model, String task, int limitTrain, int limi
         };
     }
 
-    private static Node node(Config c, String source, int index) {
+    private static Node node(Config c, String source, int index, boolean planned) {
         Keys k = new Keys(c, source);
         String label = "nodes[" + index + "].";
         k.prefix = label;
         k.refuseUnknown(NODE_KEYS);
         String name = k.requiredString("name");
-        int rank = k.atLeast("rank", null, 1);
-        int steps = k.atLeast("steps", null, 1);
-        int batch = k.atLeast("batch", null, 1);
-        String bits = k.parse("bits", s -> QuantFormat.parse(s).configName(), "fp32");
+        if (planned) {
+            for (String fixed : List.of("rank", "steps", "batch", "bits")) {
+                if (c.hasPath(fixed)) {
+                    throw new IllegalArgumentException(k.where(fixed) + "key '" + label + fixed + "' is decided by the"
+                            + " planner; remove it or remove the 'planner' block");
+                }
+            }
+        }
+        int rank = planned ? 0 : k.atLeast("rank", null, 1);
+        int steps = planned ? 0 : k.atLeast("steps", null, 1);
+        int batch = planned ? 0 : k.atLeast("batch", null, 1);
+        String bits = planned ? "fp32" : k.parse("bits", s -> QuantFormat.parse(s).configName(), "fp32");
         double scale = k.positive("compute-scale", 1.0);
         double up = k.positive("uplink-mbps", Double.POSITIVE_INFINITY);
         double down = k.positive("downlink-mbps", Double.POSITIVE_INFINITY);
-        return new Node(name, rank, steps, batch, bits, scale, up, down);
+        double memory = k.positive("memory-mb", Double.POSITIVE_INFINITY);
+        return new Node(name, rank, steps, batch, bits, scale, up, down, memory);
     }
 
     private static String oneLine(String message) {
@@ -292,6 +404,18 @@ public record ExperimentSpec(String model, String task, int limitTrain, int limi
 
         <T> T parse(String key, java.util.function.Function<String, T> parser, String fallback) {
             return c.hasPath(key) ? parse(key, parser) : parser.apply(fallback);
+        }
+
+        List<Integer> positiveInts(String key, List<Integer> fallback) {
+            if (!c.hasPath(key)) {
+                return fallback;
+            }
+            List<Integer> values = call(key, () -> c.getIntList(key));
+            if (values.isEmpty() || values.stream().anyMatch(v -> v <= 0)) {
+                throw new IllegalArgumentException(where(key) + "key '" + prefix + key + "' must be a non-empty list of"
+                        + " positive integers, got " + values);
+            }
+            return List.copyOf(values);
         }
 
         int atLeast(String key, Integer fallback, int min) {

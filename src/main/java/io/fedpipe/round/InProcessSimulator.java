@@ -32,6 +32,30 @@ public final class InProcessSimulator {
     /** A simulated node: its id, private data and emulated resources. */
     public record SimNode(String id, ClassificationDataset data, Emulation emulation) {}
 
+    /**
+     * Decides each round's plans from the global model so far; may do work first (FedPipe's
+     * importance probe), whose measured seconds per node it returns to be emulated.
+     */
+    @FunctionalInterface
+    public interface RoundPlanning {
+        Planned plan(int round, GlobalModel global);
+    }
+
+    /**
+     * @param plans          one plan per participating node
+     * @param setupSeconds   measured compute seconds per node spent deciding them (absent: none)
+     * @param memoryBytes    modelled peak training memory per node for its plan (absent: unknown);
+     *                       one process cannot measure each simulated node's peak, as the nodes share
+     *                       its allocator
+     */
+    public record Planned(List<NodeRoundPlan> plans, Map<String, Double> setupSeconds, Map<String, Long> memoryBytes) {
+        public Planned {
+            plans = List.copyOf(plans);
+            setupSeconds = Map.copyOf(setupSeconds);
+            memoryBytes = Map.copyOf(memoryBytes);
+        }
+    }
+
     private final RoundEngine engine;
     private final LocalRound local;
     private final AdaptedClassifiers models;
@@ -57,13 +81,19 @@ public final class InProcessSimulator {
      * @return round 0 (the untrained start) and one report per round
      */
     public List<RoundReport> run(int rounds, IntFunction<List<NodeRoundPlan>> plans, NDManager manager) {
+        return run(rounds, (round, global) -> new Planned(plans.apply(round), Map.of(), Map.of()), manager);
+    }
+
+    /** Runs {@code rounds} rounds, asking {@code planning} for each round's plans. */
+    public List<RoundReport> run(int rounds, RoundPlanning planning, NDManager manager) {
         GlobalModel global = GlobalModel.initial(models.initialHead());
         VirtualClock clock = new VirtualClock();
         List<RoundReport> reports = new ArrayList<>();
         ClassificationMetrics start = models.evaluate(manager, global, validation);
         reports.add(new RoundReport(0, start.accuracy(), start.macroF1(), 0, 0, Map.of(), List.of(), List.of()));
         for (int round = 0; round < rounds; round++) {
-            RoundStep step = runRound(round, engine.configure(round, plans.apply(round)), global);
+            Planned planned = planning.plan(round, global);
+            RoundStep step = runRound(round, engine.configure(round, planned.plans()), planned, global);
             global = step.outcome.global();
             double roundSeconds = step.nodes.values().stream().filter(n -> n.bytesUp() > 0)
                     .mapToDouble(RoundReport.NodeReport::emulatedSeconds).max().orElse(0);
@@ -77,7 +107,7 @@ public final class InProcessSimulator {
 
     private record RoundStep(RoundEngine.Outcome outcome, Map<String, RoundReport.NodeReport> nodes) {}
 
-    private RoundStep runRound(int round, List<NodeRoundPlan> plans, GlobalModel global) {
+    private RoundStep runRound(int round, List<NodeRoundPlan> plans, Planned planned, GlobalModel global) {
         Map<String, SimNode> byId = new LinkedHashMap<>();
         nodes.forEach(n -> byId.put(n.id(), n));
         List<NodeAssignment> sent = new ArrayList<>();
@@ -91,15 +121,19 @@ public final class InProcessSimulator {
             }
             NodeAssignment assignment = engine.assign(round, plan, global);
             sent.add(assignment);
+            double setupSeconds = planned.setupSeconds().getOrDefault(node.id(), 0.0) / node.emulation().computeScale();
+            long memory = planned.memoryBytes().getOrDefault(node.id(), -1L);
             try {
                 LocalResult r = local.run(assignment, node.data());
                 results.add(r.update());
-                double t = VirtualClock.nodeSeconds(r.computeSeconds(), assignment.bytes(), r.bytes(), node.emulation());
+                double t = setupSeconds + VirtualClock.nodeSeconds(r.computeSeconds(), assignment.bytes(), r.bytes(),
+                        node.emulation());
                 reports.put(node.id(), new RoundReport.NodeReport(assignment.bytes(), r.bytes(), r.computeSeconds(), t,
-                        r.lastLoss()));
+                        r.lastLoss(), plan, r.bytes() / 4, setupSeconds, memory));
             } catch (RuntimeException e) {
                 failures.add(new Failure(node.id(), e.toString()));
-                reports.put(node.id(), new RoundReport.NodeReport(assignment.bytes(), 0, 0, 0, Double.NaN));
+                reports.put(node.id(), new RoundReport.NodeReport(assignment.bytes(), 0, 0, 0, Double.NaN, plan, 0,
+                        setupSeconds, memory));
             }
         }
         return new RoundStep(engine.aggregate(sent, results, failures, global), reports);

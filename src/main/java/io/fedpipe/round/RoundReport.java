@@ -33,9 +33,16 @@ public record RoundReport(int round, double accuracy, double macroF1, double emu
      * @param measuredComputeSeconds its local training time on this machine
      * @param emulatedSeconds        its emulated time ({@link VirtualClock#nodeSeconds})
      * @param lastLoss               its last training loss (NaN when it failed)
+     * @param plan                   what it was asked to do
+     * @param trainableParameters    parameters it trained (adapter factors, or full weights, and the head)
+     * @param setupSeconds           emulated seconds of work before training (the importance probe), in
+     *                               {@code emulatedSeconds} already
+     * @param peakMemoryBytes        modelled peak training memory of its plan ({@code MemoryModel}),
+     *                               or -1 where unknown
      */
     public record NodeReport(long bytesDown, long bytesUp, double measuredComputeSeconds, double emulatedSeconds,
-            double lastLoss) {}
+            double lastLoss, NodeRoundPlan plan, long trainableParameters, double setupSeconds,
+            long peakMemoryBytes) {}
 
     public RoundReport {
         nodes = Collections.unmodifiableMap(new TreeMap<>(nodes));
