@@ -27,10 +27,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The SVD-form adapters and the importance probe's mechanics. (A task where only known
- * matrices matter, built from a teacher with a change in two matrices, ranked the value and
- * output projections of the first block first instead: plain AdaLoRA sensitivity follows a
- * matrix's leverage on the loss, not where a change is needed. Open for the planning issue.)
+ * The SVD-form adapters and the importance probe's mechanics. The ranking on a task where only
+ * known matrices matter is {@link KnownMatricesProbeTest}.
  */
 class ImportanceProbeTest {
 
