@@ -71,7 +71,7 @@ public record BarChart(String title, String xLabel, String yLabel, List<String> 
                 base = top;
             }
             g.setColor(Color.BLACK);
-            Chart.centered(g, String.format(Locale.ROOT, "%.3f", totals[i]), middle, Chart.yPixel(totals[i], y) - 6);
+            Chart.centered(g, total(totals[i]), middle, Chart.yPixel(totals[i], y) - 6);
             Chart.centered(g, categories.get(i), middle, Chart.BOTTOM + 20);
         }
         List<String> names = new ArrayList<>();
@@ -87,6 +87,11 @@ public record BarChart(String title, String xLabel, String yLabel, List<String> 
         Chart.legend(g, names, samples, true);
         g.dispose();
         return image;
+    }
+
+    /** Three significant digits for small totals, whole numbers from 1,000 on. */
+    private static String total(double v) {
+        return String.format(Locale.ROOT, v < 10 ? "%.3f" : v < 100 ? "%.2f" : v < 1000 ? "%.1f" : "%,.0f", v);
     }
 
     public void write(Path file) throws IOException {

@@ -26,7 +26,7 @@ public final class ComparisonPlots {
                 lines.add(new LinePlot.Series(run.method(), x, y));
             }
             Path accuracy = dir.resolve("accuracy-vs-time-" + fileName(setting) + ".png");
-            new LinePlot("Accuracy vs time, setting " + setting, "elapsed seconds (time: " + c.time() + ")",
+            new LinePlot("Accuracy vs " + c.time() + " time, setting " + setting, "elapsed seconds (time: " + c.time() + ")",
                     "validation accuracy", 1.0, lines, c.target(), LinePlot.targetLabel(c.target())).write(accuracy);
             written.add(accuracy);
 

@@ -54,7 +54,8 @@ public record LinePlot(String title, String xLabel, String yLabel, double yMax, 
             g.setStroke(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {8f, 6f}, 0f));
             g.drawLine(Chart.LEFT, py, Chart.RIGHT, py);
             g.setFont(Chart.TICK);
-            g.drawString(referenceLabel, Chart.LEFT + 6, py - 5);
+            // At the right end: curves that reach the target have flattened out there.
+            g.drawString(referenceLabel, Chart.RIGHT - 6 - g.getFontMetrics().stringWidth(referenceLabel), py - 5);
         }
         List<String> names = new ArrayList<>();
         List<Chart.Sample> samples = new ArrayList<>();
