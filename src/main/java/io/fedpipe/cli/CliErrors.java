@@ -2,6 +2,7 @@ package io.fedpipe.cli;
 
 import io.fedpipe.data.DatasetFormatException;
 import io.fedpipe.model.hf.ModelFileFormatException;
+import io.fedpipe.report.RunLogFormatException;
 import java.io.FileNotFoundException;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
@@ -44,7 +45,8 @@ final class CliErrors {
                 || t instanceof FileSystemException
                 || t instanceof FileNotFoundException
                 || t instanceof DatasetFormatException
-                || t instanceof ModelFileFormatException;
+                || t instanceof ModelFileFormatException
+                || t instanceof RunLogFormatException;
         return input ? INPUT : FAILURE;
     }
 
