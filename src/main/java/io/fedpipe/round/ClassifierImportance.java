@@ -29,6 +29,13 @@ public final class ClassifierImportance {
     /** A node's probe: score per candidate matrix and its measured compute seconds. */
     public record Scores(String nodeId, Map<MatrixId, Double> scores, double computeSeconds, int dataSize) {}
 
+    /**
+     * No orthogonality regulariser: in a probe of a few steps from the SVD-form init its gradient
+     * (AdaLoRA's γ = 0.1) outweighed the task's on every matrix and flattened the ranking
+     * (KnownMatricesProbeTest, docs/algorithm.md "Importance").
+     */
+    private static final float PROBE_GAMMA = 0f;
+
     private ClassifierImportance() {}
 
     /**
@@ -60,7 +67,7 @@ public final class ClassifierImportance {
                     labels[i] = data.labelIndexAt(example);
                 }
                 return TokenBatch.of(step, ids, labels, models.tokenizer().padId());
-            }, new ImportanceProbe.Options(steps, lr, 0.1f, nodeSeed, !QuantFormat.FP32.configName().equals(bits)));
+            }, new ImportanceProbe.Options(steps, lr, PROBE_GAMMA, nodeSeed, !QuantFormat.FP32.configName().equals(bits)));
             return new Scores(nodeId, scores, clock.seconds(), data.size());
         }
     }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import io.fedpipe.data.ClassificationDataset;
 import io.fedpipe.data.ClassificationTasks;
 import io.fedpipe.data.DatasetSplits;
+import io.fedpipe.importance.ImportanceSelection;
 import io.fedpipe.lora.MatrixId;
 import io.fedpipe.model.PretrainedModels;
 import io.fedpipe.planning.DevicePreset;
@@ -148,16 +149,12 @@ public final class ExperimentRunner {
         }
     }
 
-    // TODO(merge): replace with io.fedpipe.importance.ImportanceSelection from feat-importance.
+    /** Scores of all nodes combined (weighted by data size) into the {@code budget} best matrices, in id order. */
     static List<MatrixId> select(List<ClassifierImportance.Scores> scores, int budget) {
-        Map<MatrixId, Double> combined = new TreeMap<>();
-        double total = scores.stream().mapToDouble(ClassifierImportance.Scores::dataSize).sum();
-        for (ClassifierImportance.Scores s : scores) {
-            double sum = s.scores().values().stream().mapToDouble(Double::doubleValue).sum();
-            s.scores().forEach((id, v) -> combined.merge(id, v / sum * s.dataSize() / total, Double::sum));
-        }
-        return combined.entrySet().stream().sorted(Map.Entry.<MatrixId, Double>comparingByValue().reversed())
-                .limit(budget).map(Map.Entry::getKey).sorted().toList();
+        List<ImportanceSelection.NodeScores> nodes = scores.stream()
+                .map(s -> new ImportanceSelection.NodeScores(s.nodeId(), s.dataSize(), s.scores())).toList();
+        return new ArrayList<>(new java.util.TreeSet<>(
+                ImportanceSelection.select(nodes, new ImportanceSelection.Budget.Matrices(budget)).selectedIds()));
     }
 
     private static ClassificationDataset limit(ClassificationDataset data, int max) {

@@ -75,4 +75,27 @@ class CostAndMemoryModelTest {
         // 147,456 FP32 parameters = 4,718,592 bits: up at 100 Mbit/s, down at 50.
         assertEquals(4_718_592 / 100e6 + 4_718_592 / 50e6, CostModel.transferSeconds(cpu, 147_456), 1e-12);
     }
+
+    @Test
+    void selectedMatricesCountOnlyThemselvesInParametersAndFlops() {
+        ModelShape miniLm = ModelShape.preset("minilm-l6");
+        java.util.Set<io.fedpipe.lora.MatrixId> qOnly = new java.util.TreeSet<>();
+        for (int layer = 0; layer < 6; layer++) {
+            qOnly.add(new io.fedpipe.lora.MatrixId(layer, LoraTarget.Q));
+        }
+        PlanningPolicy policy = PlanningPolicy.defaults(64).withMatrices(qOnly);
+        assertEquals(EnumSet.of(LoraTarget.Q), policy.targets());
+        long params = CostModel.adapterParameters(miniLm, policy, 8);
+        assertEquals(6 * 8 * (384 + 384), params);
+        assertEquals(CostModel.adapterParameters(miniLm, EnumSet.of(LoraTarget.Q), 8), params);
+        assertEquals(CostModel.stepFlops(miniLm, EnumSet.of(LoraTarget.Q), 8, 16, 64),
+                CostModel.stepFlops(miniLm, params, 16, 64), 1e-6);
+        // Two matrices of one layer cost a third of what the six-layer q selection costs.
+        java.util.Set<io.fedpipe.lora.MatrixId> two = java.util.Set.of(new io.fedpipe.lora.MatrixId(2, LoraTarget.Q),
+                new io.fedpipe.lora.MatrixId(2, LoraTarget.V));
+        assertEquals(params / 3, CostModel.adapterParameters(miniLm, PlanningPolicy.defaults(64).withMatrices(two), 8));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> CostModel.adapterParameters(
+                miniLm, PlanningPolicy.defaults(64).withMatrices(java.util.Set.of(new io.fedpipe.lora.MatrixId(9,
+                        LoraTarget.Q))), 8));
+    }
 }

@@ -71,7 +71,7 @@ class ExperimentSpecTest {
         assertEquals(7L, s.seed());
         assertEquals(2, s.nodes().size());
         ExperimentSpec.Node b = s.nodes().get(1);
-        assertEquals(new ExperimentSpec.Node("b", 4, 5, 8, "int8", 0.25, 10, 10), b);
+        assertEquals(new ExperimentSpec.Node("b", 4, 5, 8, "int8", 0.25, 10, 10, Double.POSITIVE_INFINITY), b);
         assertEquals(new Emulation(1, 100e6, 200e6), s.nodes().get(0).emulation());
         NodeRoundPlan plan = b.plan(List.of(new MatrixId(0, LoraTarget.Q), new MatrixId(1, LoraTarget.V)));
         assertEquals(2, plan.ranks().size());
@@ -128,5 +128,58 @@ class ExperimentSpecTest {
         assertTrue(error(GOOD.replace("seed = 7", "sed = 7")).contains("unknown key 'sed'"));
         assertTrue(error(GOOD.replace("nodes = [", "nodes = [] \nx = [")).contains("unknown key 'x'"));
         assertTrue(error("task = [unclosed").startsWith("exp.conf:1: List should have ended"));
+    }
+
+    private static final String PLANNED = """
+            task = wordnet-topics
+            strategy = fedpipe
+            method = fedpipe-q
+            setting = hetero
+            rounds = 2
+            planner { device = cpu-2core, formats = "fp32,nf4", batches = [4, 8], ranks = [4, 16], min-steps = 3, max-steps = 50 }
+            importance { matrices = 6, probe-steps = 4, refresh-every = 2 }
+            nodes = [
+              { name = a, compute-scale = 1, memory-mb = 500 }
+              { name = b, compute-scale = 0.25, uplink-mbps = 10, downlink-mbps = 20, memory-mb = 90 }
+            ]
+            """;
+
+    @Test
+    void plannerAndImportanceBlocksParseWithTheirDefaults() throws IOException {
+        ExperimentSpec s = read(PLANNED);
+        assertEquals("fedpipe-q", s.method());
+        assertEquals("hetero", s.setting());
+        ExperimentSpec.PlannerSpec p = s.planner();
+        assertEquals(List.of(io.fedpipe.quant.QuantFormat.FP32, io.fedpipe.quant.QuantFormat.NF4), p.formats());
+        assertEquals(List.of(4, 8), p.batches());
+        assertEquals(List.of(4, 16), p.ranks());
+        assertEquals(3, p.minSteps());
+        assertEquals(50, p.maxSteps());
+        assertEquals(0.1, p.idleTolerance());
+        assertEquals(3.0, p.roundStretch());
+        assertEquals(new ExperimentSpec.ImportanceSpec(6, 4, 4, 2), s.importance());
+        assertEquals(90.0, s.nodes().get(1).memoryMb());
+        assertEquals(0, s.nodes().get(1).rank(), "the planner decides the rank");
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> s.nodes().get(0).plan(List.of(new MatrixId(0, LoraTarget.Q))));
+        assertTrue(e.getMessage().contains("planner decides"), e.getMessage());
+        assertEquals("flexlora", read(GOOD).method(), "the method defaults to the strategy");
+    }
+
+    @Test
+    void plannedFilesRefuseFixedPlansAndBadChoices() {
+        assertTrue(error(PLANNED.replace("name = a,", "name = a, rank = 8,"))
+                .contains("key 'nodes[0].rank' is decided by the planner"));
+        assertTrue(error(PLANNED.replace("device = cpu-2core", "device = h100"))
+                .contains("key 'planner.device': unknown device preset 'h100'"));
+        assertTrue(error(PLANNED.replace("batches = [4, 8]", "batches = [4, 0]"))
+                .contains("key 'planner.batches' must be a non-empty list of positive integers"));
+        assertTrue(error(PLANNED.replace("max-steps = 50", "max-steps = 2"))
+                .contains("key 'planner.max-steps' must be >= 3"));
+        assertTrue(error(PLANNED.replace("matrices = 6", "matrices = 0")).contains("key 'importance.matrices'"));
+        assertTrue(error(PLANNED.replace("probe-steps", "probe-stepz")).contains("unknown key 'importance.probe-stepz'"));
+        assertTrue(error(PLANNED.replace("memory-mb = 90", "memory-mb = -1")).contains("nodes[1].memory-mb"));
+        String noPlanner = PLANNED.replaceAll("planner \\{[^\n]*\n", "");
+        assertTrue(error(noPlanner).contains("key 'importance' needs a 'planner' block"));
     }
 }
