@@ -82,7 +82,7 @@ public final class ExperimentRunner {
                 planning = new FedPipePlanning(spec, models, manager, nodes, List.copyOf(matrices), cluster,
                         planRecords);
             }
-            List<RoundReport> reports = simulator.run(spec.rounds(), planning, manager);
+            List<RoundReport> reports = simulator.run(spec.rounds(), spec.maxSeconds(), planning, manager);
             return new Result(reports, sizes, validation.size(), train.numLabels(), planRecords);
         }
     }

@@ -39,6 +39,7 @@ import java.util.TreeMap;
  * partition { kind = dirichlet, alpha = 0.5 }   # or { kind = iid }
  * strategy = fedpipe                 # fedpipe | flexlora | hetlora | fedavg-lora
  * rounds = 5
+ * max-seconds = 300                  # optional: no round starts after this many emulated seconds
  * targets = "q,k,v,o"                # optional (q,k,v,o)
  * alpha = 16                         # LoRA α, optional (16)
  * lr = 2e-3                          # optional (2e-3); warmup (0) and max-length (64) too
@@ -73,7 +74,7 @@ import java.util.TreeMap;
  */
 public record ExperimentSpec(String model, String task, int limitTrain, int limitValidation, Partition partition,
         Strategy strategy, int rounds, Set<LoraTarget> targets, float alpha, float lr, int warmup, int maxLength,
-        long seed, List<Node> nodes, String method, String setting, PlannerSpec planner, ImportanceSpec importance) {
+        long seed, List<Node> nodes, double maxSeconds, String method, String setting, PlannerSpec planner, ImportanceSpec importance) {
 
     /**
      * The planner's choices for a simulated cluster (see {@code io.fedpipe.planning.PlanningPolicy}).
@@ -169,7 +170,7 @@ public record ExperimentSpec(String model, String task, int limitTrain, int limi
 
     private static final Set<String> TOP_KEYS = Set.of("model", "task", "limit-train", "limit-validation",
             "partition", "strategy", "rounds", "targets", "alpha", "lr", "warmup", "max-length", "seed", "nodes",
-            "method", "setting", "planner", "importance");
+            "method", "setting", "planner", "importance", "max-seconds");
     private static final Set<String> NODE_KEYS = Set.of("name", "rank", "steps", "batch", "bits", "compute-scale",
             "uplink-mbps", "downlink-mbps", "memory-mb");
     private static final Set<String> PLANNER_KEYS = Set.of("device", "formats", "batches", "ranks", "min-steps",
@@ -218,6 +219,7 @@ public record ExperimentSpec(String model, String task, int limitTrain, int limi
         int warmup = k.atLeast("warmup", 0, 0);
         int maxLength = k.atLeast("max-length", 64, 2);
         long seed = k.has("seed") ? k.call("seed", () -> c.getLong("seed")) : 42L;
+        double maxSeconds = k.positive("max-seconds", Double.POSITIVE_INFINITY);
         String method = k.string("method", strategy.key());
         String setting = k.has("setting") ? k.call("setting", () -> c.getString("setting")).strip() : "";
         PlannerSpec planner = c.hasPath("planner") ? planner(k.call("planner", () -> c.getConfig("planner")), source)
@@ -245,7 +247,7 @@ public record ExperimentSpec(String model, String task, int limitTrain, int limi
             nodes.add(n);
         }
         return new ExperimentSpec(model, task, limitTrain, limitValidation, partition, strategy, rounds, targets,
-                alpha, lr, warmup, maxLength, seed, nodes, method, setting, planner, importance);
+                alpha, lr, warmup, maxLength, seed, nodes, maxSeconds, method, setting, planner, importance);
     }
 
     private static PlannerSpec planner(Config p, String source) {

@@ -86,12 +86,23 @@ public final class InProcessSimulator {
 
     /** Runs {@code rounds} rounds, asking {@code planning} for each round's plans. */
     public List<RoundReport> run(int rounds, RoundPlanning planning, NDManager manager) {
+        return run(rounds, Double.POSITIVE_INFINITY, planning, manager);
+    }
+
+    /**
+     * Runs at most {@code rounds} rounds, and no round after the emulated clock reached
+     * {@code maxEmulatedSeconds}: methods compared at equal (emulated) time rather than equal rounds.
+     */
+    public List<RoundReport> run(int rounds, double maxEmulatedSeconds, RoundPlanning planning, NDManager manager) {
+        if (!(maxEmulatedSeconds > 0)) {
+            throw new IllegalArgumentException("the emulated time limit must be positive: " + maxEmulatedSeconds);
+        }
         GlobalModel global = GlobalModel.initial(models.initialHead());
         VirtualClock clock = new VirtualClock();
         List<RoundReport> reports = new ArrayList<>();
         ClassificationMetrics start = models.evaluate(manager, global, validation);
         reports.add(new RoundReport(0, start.accuracy(), start.macroF1(), 0, 0, Map.of(), List.of(), List.of()));
-        for (int round = 0; round < rounds; round++) {
+        for (int round = 0; round < rounds && clock.elapsed() < maxEmulatedSeconds; round++) {
             Planned planned = planning.plan(round, global);
             RoundStep step = runRound(round, engine.configure(round, planned.plans()), planned, global);
             global = step.outcome.global();
