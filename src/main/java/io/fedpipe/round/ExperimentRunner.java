@@ -18,7 +18,9 @@ import java.util.Set;
 /**
  * Runs one {@link ExperimentSpec} through the {@link InProcessSimulator}: loads the task (limited
  * as the spec says), splits the training set over the nodes with the spec's partitioner, and runs
- * the rounds with the same fixed plan every round (the planner is not in the loop yet).
+ * the rounds with the same fixed plan every round (the planner is not in the loop yet). Strategy
+ * {@code fedavg-full} runs {@link FullFineTuneLocalRound} on every node; the others run
+ * {@link ClassifierLocalRound}.
  */
 public final class ExperimentRunner {
 
@@ -49,7 +51,9 @@ public final class ExperimentRunner {
             Set<MatrixId> matrices = shapes.keySet();
             List<NodeRoundPlan> plans = specNodes.stream().map(n -> n.plan(matrices)).toList();
             RoundEngine engine = new RoundEngine(spec.strategy().create(), spec.alpha(), shapes);
-            ClassifierLocalRound local = new ClassifierLocalRound(models, manager, spec.lr(), spec.warmup());
+            LocalRound local = spec.strategy().fullWeights()
+                    ? new FullFineTuneLocalRound(models, manager, spec.lr(), spec.warmup())
+                    : new ClassifierLocalRound(models, manager, spec.lr(), spec.warmup());
             List<RoundReport> reports = new InProcessSimulator(engine, local, models, nodes, validation)
                     .run(spec.rounds(), round -> plans, manager);
             return new Result(reports, sizes, validation.size(), train.numLabels());
