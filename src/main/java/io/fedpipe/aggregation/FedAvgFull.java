@@ -13,6 +13,18 @@ public final class FedAvgFull implements AggregationStrategy {
         return "fedavg-full";
     }
 
+    /** Refuses a plan that gives a node LoRA ranks: this baseline trains the weights themselves. */
+    @Override
+    public RoundConfig configureRound(RoundConfig planned) {
+        planned.ranksPerNode().forEach((node, ranks) -> {
+            if (!ranks.isEmpty()) {
+                throw new IllegalArgumentException("full-weight FedAvg trains no adapters, but node " + node
+                        + " is planned LoRA ranks for " + ranks.size() + " matrices");
+            }
+        });
+        return planned;
+    }
+
     @Override
     public AggregationResult aggregate(List<NodeUpdate> results, List<Failure> failures, RoundContext context) {
         return RoundAggregation.run(name(), new MatrixRule() {

@@ -5,12 +5,16 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
-/** A frozen float32 weight stored as is: materializing it costs nothing. */
+/**
+ * A float32 weight stored as is: materializing it costs nothing. Frozen, except after
+ * {@link TransformerModel#unfreezeAll()} makes it trainable for full fine-tuning; then
+ * {@link #materialize} returns the trainable array itself, so gradients reach it.
+ */
 public final class DenseWeight implements FrozenWeight {
 
     private final NDArray value;
 
-    /** Takes ownership of {@code value} (it must not require gradients). */
+    /** Takes ownership of {@code value} (it must not require gradients when handed over). */
     public DenseWeight(NDArray value) {
         if (value.getDataType() != DataType.FLOAT32) {
             throw new IllegalArgumentException("dense weights are float32, got " + value.getDataType());
@@ -24,6 +28,11 @@ public final class DenseWeight implements FrozenWeight {
 
     @Override
     public NDArray materialize(NDManager scope) {
+        return value;
+    }
+
+    /** The stored array itself (not a copy), for {@link TransformerModel#unfreezeAll()}. */
+    NDArray value() {
         return value;
     }
 

@@ -31,6 +31,30 @@ public final class HfWeightNames {
         return w.config().family() == TransformerConfig.Family.BERT ? bertToHf(w) : gpt2ToHf(w);
     }
 
+    /**
+     * {@code base} with some tensors replaced by Hugging Face name (e.g. the averaged weights of a
+     * full fine-tuning round); the others are shared with {@code base}, not copied. A name the
+     * architecture does not have, or a shape that differs from the base's, is refused.
+     */
+    public static TransformerWeights replace(TransformerWeights base, Map<String, HostTensor> replacements) {
+        if (replacements.isEmpty()) {
+            return base;
+        }
+        Map<String, HostTensor> tensors = toHf(base);
+        for (Map.Entry<String, HostTensor> e : replacements.entrySet()) {
+            HostTensor old = tensors.get(e.getKey());
+            if (old == null) {
+                throw new IllegalArgumentException("the model has no tensor '" + e.getKey() + "' to replace");
+            }
+            if (!java.util.Arrays.equals(old.shape(), e.getValue().shape())) {
+                throw new IllegalArgumentException("tensor '" + e.getKey() + "' has shape " + e.getValue()
+                        + " but the model's is " + old);
+            }
+            tensors.put(e.getKey(), e.getValue());
+        }
+        return fromHf(base.config(), tensors);
+    }
+
     private static TransformerWeights bertFromHf(TransformerConfig c, Lookup in) {
         List<BlockWeights> blocks = new ArrayList<>();
         for (int i = 0; i < c.layers(); i++) {

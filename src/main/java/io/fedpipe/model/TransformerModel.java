@@ -310,6 +310,51 @@ public final class TransformerModel implements AutoCloseable {
         return params;
     }
 
+    /**
+     * Full fine-tuning: makes every weight of the model trainable in place and returns them: the
+     * embeddings and their LayerNorm, per block the six linear weights with their biases and the two
+     * LayerNorms, and GPT-2's final LayerNorm. Each array requires gradients from now on, and a
+     * forward pass under a gradient collector reaches it (a dense weight materializes as itself).
+     *
+     * <p>Only a plain float32 model qualifies: a quantized base has no float32 array to train, and
+     * adapters on top of trained weights would be two ways of learning the same matrix. The LoRA
+     * path never calls this, so its frozen weights keep costing nothing in autograd.
+     *
+     * @throws IllegalStateException if a linear weight is not dense float32 or carries an adapter
+     */
+    public List<NDArray> unfreezeAll() {
+        List<NDArray> params = new ArrayList<>();
+        addTrainable(params, wordEmbeddings, positionEmbeddings, typeEmbeddings, embeddingNormGain, embeddingNormBias);
+        for (int i = 0; i < blocks.size(); i++) {
+            Block b = blocks.get(i);
+            for (Map.Entry<LoraTarget, LoraLinear> e : b.linears().entrySet()) {
+                LoraLinear l = e.getValue();
+                MatrixId id = new MatrixId(i, e.getKey());
+                if (l.rank() > 0) {
+                    throw new IllegalStateException("full fine-tuning trains the weights themselves, but " + id
+                            + " carries a rank-" + l.rank() + " adapter");
+                }
+                if (!(l.weight() instanceof DenseWeight dense)) {
+                    throw new IllegalStateException("full fine-tuning needs float32 weights, but " + id + " is stored as "
+                            + l.weight().format());
+                }
+                addTrainable(params, dense.value(), l.bias());
+            }
+            addTrainable(params, b.n1g(), b.n1b(), b.n2g(), b.n2b());
+        }
+        addTrainable(params, finalNormGain, finalNormBias);
+        return params;
+    }
+
+    private static void addTrainable(List<NDArray> params, NDArray... arrays) {
+        for (NDArray a : arrays) {
+            if (a != null) {
+                a.setRequiresGradient(true);
+                params.add(a);
+            }
+        }
+    }
+
     /** Puts every adapter in AdaLoRA's SVD form (see {@link LoraLinear#useSvdForm}). */
     public void useSvdForm(long seed) {
         Random random = new Random(seed);

@@ -9,6 +9,7 @@ import io.fedpipe.lora.LoraConfig;
 import io.fedpipe.lora.LoraLinear;
 import io.fedpipe.lora.MatrixId;
 import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.model.HfWeightNames;
 import io.fedpipe.model.HostTensor;
 import io.fedpipe.model.LinearWeights;
 import io.fedpipe.model.SequenceClassifier;
@@ -60,6 +61,11 @@ public final class AdaptedClassifiers {
         this.seed = seed;
     }
 
+    /** The base weights every node holds. */
+    public TransformerWeights base() {
+        return weights;
+    }
+
     public TextTokenizer tokenizer() {
         return tokenizer;
     }
@@ -95,11 +101,18 @@ public final class AdaptedClassifiers {
      * A classifier with adapters of {@code ranks} (scale α/r), its base stored as {@code bits}, the
      * given starting adapters loaded (others keep the fresh init) and the head from {@code dense}.
      * Empty {@code ranks}: the plain base model.
+     *
+     * <p>Any other tensor in {@code dense} replaces the base tensor of that Hugging Face name
+     * ({@link HfWeightNames}, e.g. {@code encoder.layer.0.attention.self.query.weight}): this is how
+     * the averaged weights of full fine-tuning reach a node and the evaluation. A tensor not sent
+     * keeps the base value every node already holds. Under LoRA only the head is sent, and the base
+     * is used as it is.
      */
     public SequenceClassifier build(NDManager parent, Map<MatrixId, Integer> ranks, String bits,
             Map<MatrixId, ScaledAdapter> adapters, Map<String, HostTensor> dense) {
         LoraConfig lora = ranks.isEmpty() ? null : new LoraConfig(ranks, alpha, 0f);
-        TransformerModel encoder = TransformerModel.create(parent, weights, lora, BaseQuantization.factory(bits), seed);
+        TransformerWeights start = HfWeightNames.replace(weights, encoderTensors(dense));
+        TransformerModel encoder = TransformerModel.create(parent, start, lora, BaseQuantization.factory(bits), seed);
         try {
             for (Map.Entry<MatrixId, ScaledAdapter> e : adapters.entrySet()) {
                 LoraLinear layer = encoder.linear(e.getKey());
@@ -119,10 +132,19 @@ public final class AdaptedClassifiers {
         }
     }
 
+    /** The entries of {@code dense} that are not the head: encoder weights by Hugging Face name. */
+    public static Map<String, HostTensor> encoderTensors(Map<String, HostTensor> dense) {
+        Map<String, HostTensor> out = new TreeMap<>(dense);
+        out.remove(HEAD_WEIGHT);
+        out.remove(HEAD_BIAS);
+        return out;
+    }
+
     /**
      * Accuracy and macro-F1 of the global model on {@code data}: the global adapters (each at its
      * own rank) are merged into an unquantized base, as the finished model is, and the global head
-     * is applied.
+     * is applied. Under full fine-tuning the global dense weights replace the base's (see
+     * {@link #build}) and there are no adapters to merge.
      */
     public ClassificationMetrics evaluate(NDManager parent, GlobalModel global, ClassificationDataset data) {
         Map<MatrixId, Integer> ranks = new TreeMap<>();

@@ -3,7 +3,6 @@ package io.fedpipe.round;
 import ai.djl.ndarray.NDManager;
 import io.fedpipe.aggregation.NodeUpdate;
 import io.fedpipe.data.ClassificationDataset;
-import io.fedpipe.data.SeededRandom;
 import io.fedpipe.lora.LoraLinear;
 import io.fedpipe.lora.MatrixId;
 import io.fedpipe.lora.PeftAdapters;
@@ -14,8 +13,6 @@ import io.fedpipe.train.ClassificationObjective;
 import io.fedpipe.train.LocalTrainer;
 import io.fedpipe.train.TokenBatch;
 import io.fedpipe.train.TrainingOptions;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -26,8 +23,7 @@ import java.util.TreeMap;
  *
  * <p>The model is built per round and closed at its end: the plan may change ranks or bits between
  * rounds, and in the in-process simulator only one node's model is on the device at a time.
- * Batches are drawn without replacement from a permutation of the node's data seeded by node and
- * round, restarting when exhausted.
+ * Batches are drawn as {@link ClassifierSteps} says.
  *
  * @param learningRate peak learning rate of each local run
  * @param warmupSteps  linear warm-up steps (capped at the planned steps)
@@ -38,10 +34,14 @@ public record ClassifierLocalRound(AdaptedClassifiers models, NDManager parent, 
     @Override
     public LocalResult run(NodeAssignment assignment, ClassificationDataset data) {
         NodeRoundPlan plan = assignment.plan();
+        if (plan.ranks().isEmpty()) {
+            throw new IllegalArgumentException("plan of node " + plan.nodeId() + " adapts no matrix; a LoRA round needs"
+                    + " ranks (full fine-tuning runs FullFineTuneLocalRound)");
+        }
         if (data.size() == 0) {
             throw new IllegalArgumentException("node " + plan.nodeId() + " has no training examples");
         }
-        long seed = models.seed() * 31 + plan.nodeId().hashCode() * 1_000_003L + assignment.round();
+        long seed = ClassifierSteps.seed(models, assignment);
         boolean layerwise = !QuantFormat.FP32.configName().equals(plan.bits());
         TrainingOptions options = new TrainingOptions(plan.steps(), learningRate, Math.min(warmupSteps, plan.steps()),
                 0.01f, 1.0f, layerwise, seed);
@@ -50,33 +50,9 @@ public record ClassifierLocalRound(AdaptedClassifiers models, NDManager parent, 
                         assignment.dense())) {
             LocalTrainer<TokenBatch> trainer = new LocalTrainer<>(new ClassificationObjective(classifier, false),
                     classifier.trainableParameters(), options);
-            int[] order = SeededRandom.forPurpose(seed, "batches").permutation(data.size());
-            int batch = Math.min(plan.batchSize(), data.size());
-            double firstLoss = Double.NaN;
-            double lastLoss = Double.NaN;
-            int skipped = 0;
-            ComputeClock clock = ComputeClock.start();
-            for (int s = 0; s < plan.steps(); s++) {
-                List<long[]> ids = new ArrayList<>(batch);
-                int[] labels = new int[batch];
-                for (int i = 0; i < batch; i++) {
-                    int example = order[(s * batch + i) % order.length];
-                    ids.add(models.tokenizer().encode(data.get(example).text()).ids());
-                    labels[i] = data.labelIndexAt(example);
-                }
-                LocalTrainer.StepResult r;
-                try (NDManager step = scope.newSubManager()) {
-                    r = trainer.step(step, TokenBatch.of(step, ids, labels, models.tokenizer().padId()));
-                }
-                if (r.skipped()) {
-                    skipped++;
-                } else {
-                    firstLoss = Double.isNaN(firstLoss) ? r.loss() : firstLoss;
-                    lastLoss = r.loss();
-                }
-            }
-            double seconds = clock.seconds();
-            return new LocalResult(update(plan, classifier, data.size()), seconds, firstLoss, lastLoss, skipped);
+            ClassifierSteps.Outcome o = ClassifierSteps.run(trainer, models.tokenizer(), data, plan, seed, scope);
+            return new LocalResult(update(plan, classifier, data.size()), o.seconds(), o.firstLoss(), o.lastLoss(),
+                    o.skipped());
         }
     }
 

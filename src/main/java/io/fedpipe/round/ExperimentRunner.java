@@ -28,6 +28,8 @@ import java.util.Set;
  * before the first round (and every {@code refresh-every} rounds) each node probes importance on
  * its data, the scores are combined into the selected matrices, and the {@link PlannedCluster}
  * plans bits, batch, rank and steps for them; the probe's compute counts in that round's time.
+ * Strategy {@code fedavg-full} runs {@link FullFineTuneLocalRound} on every node; the others run
+ * {@link ClassifierLocalRound}.
  */
 public final class ExperimentRunner {
 
@@ -64,7 +66,9 @@ public final class ExperimentRunner {
             var shapes = models.shapes(spec.targets());
             Set<MatrixId> matrices = shapes.keySet();
             RoundEngine engine = new RoundEngine(spec.strategy().create(), spec.alpha(), shapes);
-            ClassifierLocalRound local = new ClassifierLocalRound(models, manager, spec.lr(), spec.warmup());
+            LocalRound local = spec.strategy().fullWeights()
+                    ? new FullFineTuneLocalRound(models, manager, spec.lr(), spec.warmup())
+                    : new ClassifierLocalRound(models, manager, spec.lr(), spec.warmup());
             InProcessSimulator simulator = new InProcessSimulator(engine, local, models, nodes, validation);
             List<PlanRecord> planRecords = new ArrayList<>();
             InProcessSimulator.RoundPlanning planning;

@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigSyntax;
 import com.typesafe.config.ConfigValueType;
 import io.fedpipe.aggregation.AggregationStrategy;
+import io.fedpipe.aggregation.FedAvgFull;
 import io.fedpipe.aggregation.FedAvgLora;
 import io.fedpipe.aggregation.FedPipeAggregation;
 import io.fedpipe.aggregation.FlexLoraSvd;
@@ -37,7 +38,7 @@ import java.util.TreeMap;
  * limit-train = 2000                 # optional: at most this many examples (0: all)
  * limit-validation = 500             # optional, as above
  * partition { kind = dirichlet, alpha = 0.5 }   # or { kind = iid }
- * strategy = fedpipe                 # fedpipe | flexlora | hetlora | fedavg-lora
+ * strategy = fedpipe                 # fedpipe | flexlora | hetlora | fedavg-lora | fedavg-full (alias ft)
  * rounds = 5
  * max-seconds = 300                  # optional: no round starts after this many emulated seconds
  * targets = "q,k,v,o"                # optional (q,k,v,o)
@@ -63,9 +64,12 @@ import java.util.TreeMap;
  * Per node {@code name} is required, and {@code rank}, {@code steps} and {@code batch} are
  * required without a planner and refused with one (the planner decides them, and {@code bits});
  * {@code bits} defaults to fp32, {@code compute-scale} to 1, a missing link speed to an unlimited
- * link and a missing {@code memory-mb} to an unlimited budget. Unknown keys are refused (a typo
- * must not silently fall back to a default). Every error is one line naming the file, the line
- * and the key.
+ * link and a missing {@code memory-mb} to an unlimited budget. Under {@code fedavg-full} (the FT
+ * baseline: every weight of the encoder and the head trained and averaged,
+ * {@link FullFineTuneLocalRound}) {@code rank} is optional and ignored, {@code targets} and
+ * {@code alpha} are ignored, {@code bits} must be fp32 and there is no planner. Unknown keys are
+ * refused (a typo must not silently fall back to a default). Every error is one line naming the
+ * file, the line and the key.
  *
  * @param limitTrain      at most this many training examples before partitioning (0: all)
  * @param limitValidation at most this many validation examples (0: all)
@@ -112,12 +116,25 @@ public record ExperimentSpec(String model, String task, int limitTrain, int limi
 
     /** The aggregation rule, by its name in experiment files. */
     public enum Strategy {
-        FEDPIPE("fedpipe"), FLEXLORA("flexlora"), HETLORA("hetlora"), FEDAVG_LORA("fedavg-lora");
+        FEDPIPE("fedpipe"), FLEXLORA("flexlora"), HETLORA("hetlora"), FEDAVG_LORA("fedavg-lora"),
+        /** The FT baseline: full fine-tuning, every weight averaged by FedAvg. Also spelled {@code ft}. */
+        FEDAVG_FULL("fedavg-full", "ft");
 
         private final String key;
+        private final String alias;
 
         Strategy(String key) {
+            this(key, null);
+        }
+
+        Strategy(String key, String alias) {
             this.key = key;
+            this.alias = alias;
+        }
+
+        /** True for full fine-tuning (no adapters, fp32 weights trained), false for the LoRA strategies. */
+        public boolean fullWeights() {
+            return this == FEDAVG_FULL;
         }
 
         public String key() {
@@ -130,36 +147,41 @@ public record ExperimentSpec(String model, String task, int limitTrain, int limi
                 case FLEXLORA -> new FlexLoraSvd();
                 case HETLORA -> new HetLoraZeroPadding();
                 case FEDAVG_LORA -> new FedAvgLora();
+                case FEDAVG_FULL -> new FedAvgFull();
             };
         }
 
         static Strategy parse(String text) {
+            String name = text.strip().toLowerCase(Locale.ROOT);
             for (Strategy s : values()) {
-                if (s.key.equals(text.strip().toLowerCase(Locale.ROOT))) {
+                if (s.key.equals(name) || name.equals(s.alias)) {
                     return s;
                 }
             }
             throw new IllegalArgumentException("unknown strategy '" + text
-                    + "'; valid: fedpipe, flexlora, hetlora, fedavg-lora");
+                    + "'; valid: fedpipe, flexlora, hetlora, fedavg-lora, fedavg-full (or ft)");
         }
     }
 
     /**
-     * One simulated node: its fixed plan (uniform rank on every target; 0s when a planner decides)
-     * and emulated resources.
+     * One simulated node: its fixed plan (uniform rank on every target; steps 0 when a planner
+     * decides) and emulated resources.
      *
+     * @param rank     LoRA rank on every target; 0 under full fine-tuning (no adapters)
      * @param memoryMb memory budget in MB (10⁶ bytes), or infinity
      */
     public record Node(String name, int rank, int steps, int batch, String bits, double computeScale,
             double uplinkMbps, double downlinkMbps, double memoryMb) {
 
-        /** Its fixed plan for a round: {@code rank} on each of {@code matrices}. */
+        /** Its fixed plan for a round: {@code rank} on each of {@code matrices}, or no adapters when rank is 0. */
         public NodeRoundPlan plan(Collection<MatrixId> matrices) {
-            if (rank == 0) {
+            if (steps == 0) {
                 throw new IllegalStateException("node " + name + " has no fixed plan: the planner decides it");
             }
             Map<MatrixId, Integer> ranks = new TreeMap<>();
-            matrices.forEach(id -> ranks.put(id, rank));
+            if (rank > 0) {
+                matrices.forEach(id -> ranks.put(id, rank));
+            }
             return new NodeRoundPlan(name, ranks, steps, batch, bits);
         }
 
@@ -224,6 +246,10 @@ public record ExperimentSpec(String model, String task, int limitTrain, int limi
         String setting = k.has("setting") ? k.call("setting", () -> c.getString("setting")).strip() : "";
         PlannerSpec planner = c.hasPath("planner") ? planner(k.call("planner", () -> c.getConfig("planner")), source)
                 : null;
+        if (planner != null && strategy.fullWeights()) {
+            throw new IllegalArgumentException(k.where("planner") + "key 'planner': strategy " + strategy.key()
+                    + " trains full weights; the planner plans LoRA ranks and quantized bases");
+        }
         ImportanceSpec importance = null;
         if (c.hasPath("importance")) {
             if (planner == null) {
@@ -239,7 +265,7 @@ public record ExperimentSpec(String model, String task, int limitTrain, int limi
         List<Node> nodes = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (int i = 0; i < entries.size(); i++) {
-            Node n = node(entries.get(i), source, i, planner != null);
+            Node n = node(entries.get(i), source, i, strategy, planner != null);
             if (!names.add(n.name())) {
                 throw new IllegalArgumentException(source + ":" + entries.get(i).origin().lineNumber()
                         + ": node name '" + n.name() + "' is used twice");
@@ -311,12 +337,16 @@ public record ExperimentSpec(String model, String task, int limitTrain, int limi
         };
     }
 
-    private static Node node(Config c, String source, int index, boolean planned) {
+    private static Node node(Config c, String source, int index, Strategy strategy, boolean planned) {
         Keys k = new Keys(c, source);
         String label = "nodes[" + index + "].";
         k.prefix = label;
         k.refuseUnknown(NODE_KEYS);
         String name = k.requiredString("name");
+        int rank = 0;
+        int steps = 0;
+        int batch = 0;
+        String bits = QuantFormat.FP32.configName();
         if (planned) {
             for (String fixed : List.of("rank", "steps", "batch", "bits")) {
                 if (c.hasPath(fixed)) {
@@ -324,11 +354,18 @@ public record ExperimentSpec(String model, String task, int limitTrain, int limi
                             + " planner; remove it or remove the 'planner' block");
                 }
             }
+        } else {
+            // Full fine-tuning has no adapters: a rank left in a file copied from a LoRA run is checked, then ignored.
+            rank = k.atLeast("rank", strategy.fullWeights() ? 0 : null, 1);
+            rank = strategy.fullWeights() ? 0 : rank;
+            steps = k.atLeast("steps", null, 1);
+            batch = k.atLeast("batch", null, 1);
+            bits = k.parse("bits", s -> QuantFormat.parse(s).configName(), "fp32");
+            if (strategy.fullWeights() && !bits.equals(QuantFormat.FP32.configName())) {
+                throw new IllegalArgumentException(k.where("bits") + "key '" + label + "bits': strategy "
+                        + strategy.key() + " trains float32 weights and cannot use a " + bits + " base; use fp32");
+            }
         }
-        int rank = planned ? 0 : k.atLeast("rank", null, 1);
-        int steps = planned ? 0 : k.atLeast("steps", null, 1);
-        int batch = planned ? 0 : k.atLeast("batch", null, 1);
-        String bits = planned ? "fp32" : k.parse("bits", s -> QuantFormat.parse(s).configName(), "fp32");
         double scale = k.positive("compute-scale", 1.0);
         double up = k.positive("uplink-mbps", Double.POSITIVE_INFINITY);
         double down = k.positive("downlink-mbps", Double.POSITIVE_INFINITY);

@@ -7,13 +7,16 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * What one node does in one round: the LoRA rank of each matrix it trains, its number of local
- * optimizer steps, its batch size and the storage of its frozen base. This is the per-node row of
+ * What one node does in one round: the LoRA rank of each matrix it adapts (none under full
+ * fine-tuning), its number of local optimizer steps, its batch size and the storage of its base
+ * (frozen under LoRA; fp32 under full fine-tuning). This is the per-node row of
  * a {@code io.fedpipe.planning.Plan}, kept as a plain record so the round needs nothing from the
  * planner (a fixed setting, e.g. a homogeneous baseline, is just a list of these).
  *
  * @param nodeId    the node's stable id
- * @param ranks     rank per trained matrix; a matrix not listed is not trained on this node
+ * @param ranks     LoRA rank per trained matrix; a matrix not listed gets no adapter on this node.
+ *                  Empty: no adapters at all, the plan of full fine-tuning ({@link FullFineTuneLocalRound});
+ *                  a LoRA round ({@link ClassifierLocalRound}) refuses it
  * @param steps     local optimizer steps
  * @param batchSize examples per step
  * @param bits      frozen-base storage ({@code fp32}, {@code int8}, {@code nf4}, ...)
@@ -24,8 +27,9 @@ public record NodeRoundPlan(String nodeId, Map<MatrixId, Integer> ranks, int ste
         if (nodeId == null || nodeId.isBlank()) {
             throw new IllegalArgumentException("a node plan needs a node id");
         }
-        if (ranks == null || ranks.isEmpty()) {
-            throw new IllegalArgumentException("plan of node " + nodeId + " trains no matrix");
+        if (ranks == null) {
+            throw new IllegalArgumentException("plan of node " + nodeId + " has no ranks (give an empty map for"
+                    + " full fine-tuning)");
         }
         for (Map.Entry<MatrixId, Integer> e : ranks.entrySet()) {
             if (e.getValue() == null || e.getValue() <= 0) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fedpipe.aggregation.FedAvgFull;
 import io.fedpipe.aggregation.FlexLoraSvd;
 import io.fedpipe.lora.LoraTarget;
 import io.fedpipe.lora.MatrixId;
@@ -90,6 +91,32 @@ class ExperimentSpecTest {
     }
 
     @Test
+    void fullFineTuningNeedsNoRankAndPlansNoAdapters() throws IOException {
+        String ft = GOOD.replace("strategy = flexlora", "strategy = fedavg-full").replace("rank = 4, ", "")
+                .replace("bits = int8", "bits = fp32");
+        ExperimentSpec s = read(ft);
+        assertEquals(ExperimentSpec.Strategy.FEDAVG_FULL, s.strategy());
+        assertTrue(s.strategy().fullWeights());
+        assertTrue(s.strategy().create() instanceof FedAvgFull);
+        assertEquals(ExperimentSpec.Strategy.FEDAVG_FULL, read(ft.replace("fedavg-full", "ft")).strategy());
+        // Node a keeps its "rank = 8" from the LoRA file: checked, then ignored.
+        for (ExperimentSpec.Node n : s.nodes()) {
+            assertEquals(0, n.rank(), n.name());
+            NodeRoundPlan plan = n.plan(List.of(new MatrixId(0, LoraTarget.Q), new MatrixId(1, LoraTarget.V)));
+            assertTrue(plan.ranks().isEmpty(), plan.toString());
+            assertEquals("fp32", plan.bits());
+        }
+        assertFalse(ExperimentSpec.Strategy.FEDPIPE.fullWeights());
+    }
+
+    @Test
+    void fullFineTuningRefusesAQuantizedBase() {
+        String m = error(GOOD.replace("strategy = flexlora", "strategy = ft"));
+        assertTrue(m.startsWith("exp.conf:13:"), m);
+        assertTrue(m.contains("key 'nodes[1].bits'") && m.contains("fedavg-full") && m.contains("int8"), m);
+    }
+
+    @Test
     void missingKeyIsNamed() {
         String m = error(GOOD.replace("rounds = 3\n", ""));
         assertTrue(m.contains("missing key 'rounds'"), m);
@@ -106,7 +133,8 @@ class ExperimentSpecTest {
     void badStrategyNameListsTheValidOnes() {
         String m = error(GOOD.replace("flexlora", "fedsgd"));
         assertTrue(m.startsWith("exp.conf:5:"), m);
-        assertTrue(m.contains("key 'strategy'") && m.contains("'fedsgd'") && m.contains("fedavg-lora"), m);
+        assertTrue(m.contains("key 'strategy'") && m.contains("'fedsgd'") && m.contains("fedavg-lora")
+                && m.contains("fedavg-full (or ft)"), m);
     }
 
     @Test
