@@ -46,7 +46,7 @@ import java.util.TreeMap;
  * lr = 2e-3                          # optional (2e-3); warmup (0) and max-length (64) too
  * seed = 42                          # optional (42)
  * method = fedpipe                   # optional label for reports (default: the strategy)
- * setting = hetero                   # optional label for reports (default: empty)
+ * setting = hetero                   # optional label for reports (default: "default")
  * nodes = [
  *   { name = a, rank = 8, steps = 20, batch = 16, bits = fp32, compute-scale = 1,
  *     uplink-mbps = 100, downlink-mbps = 100, memory-mb = 400 }
@@ -243,7 +243,7 @@ public record ExperimentSpec(String model, String task, int limitTrain, int limi
         long seed = k.has("seed") ? k.call("seed", () -> c.getLong("seed")) : 42L;
         double maxSeconds = k.positive("max-seconds", Double.POSITIVE_INFINITY);
         String method = k.string("method", strategy.key());
-        String setting = k.has("setting") ? k.call("setting", () -> c.getString("setting")).strip() : "";
+        String setting = k.string("setting", "default");
         PlannerSpec planner = c.hasPath("planner") ? planner(k.call("planner", () -> c.getConfig("planner")), source)
                 : null;
         if (planner != null && strategy.fullWeights()) {

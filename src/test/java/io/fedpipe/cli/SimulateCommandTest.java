@@ -58,8 +58,10 @@ class SimulateCommandTest {
         assertEquals(2, rows.size(), o.out());
         for (int i = 0; i < rows.size(); i++) {
             JsonNode r = rows.get(i);
-            assertEquals(List.of("round", "accuracy", "macroF1", "time", "roundSeconds", "elapsedSeconds", "bytesUp",
-                    "bytesDown", "rejected", "failures"), iterable(r));
+            assertEquals(List.of("experiment", "method", "setting", "round", "accuracy", "macroF1", "time",
+                    "roundSeconds", "elapsedSeconds", "bytesUp", "bytesDown", "rejected", "failures", "nodes"),
+                    iterable(r));
+            assertEquals("fedpipe", r.get("method").asText(), "the method defaults to the strategy");
             assertEquals(i, r.get("round").asInt());
             assertEquals("emulated", r.get("time").asText());
             double acc = r.get("accuracy").asDouble();
@@ -81,6 +83,19 @@ class SimulateCommandTest {
         assertEquals(one.get("roundSeconds").asDouble(), one.get("elapsedSeconds").asDouble(), 1e-12);
         assertEquals(0, one.get("rejected").asInt());
         assertEquals(0, one.get("failures").asInt());
+        JsonNode slow = one.get("nodes").get("slow");
+        assertEquals(6L * 2 * 2 * 384 + head, slow.get("trainableParameters").asLong());
+        assertEquals(2, slow.get("rank").asInt());
+        assertEquals(6, slow.get("matrices").asInt());
+        assertEquals("fp32", slow.get("bits").asText());
+        assertTrue(slow.get("peakMemoryBytes").asLong() > 90_000_000L, "modelled memory holds the FP32 base: " + slow);
+        // The slow node's emulated time: its compute at half speed plus both transfers at 1 Mbit/s.
+        assertEquals(slow.get("computeSeconds").asDouble() / 0.5 + link, slow.get("emulatedSeconds").asDouble(), 1e-9);
+        // The report reads what simulate writes.
+        Path log = dir.resolve("run.jsonl");
+        java.nio.file.Files.writeString(log, o.out());
+        io.fedpipe.report.RunLog run = io.fedpipe.report.RunLog.read(log);
+        assertEquals(2, run.rounds().size());
     }
 
     @Test
