@@ -57,26 +57,28 @@ public record NodeSettings(String name, String clusterName, String host, int por
         int port = r.port(P + "port");
 
         List<SeedNode> seeds = new ArrayList<>();
-        for (String s : r.list(P + "seed-nodes")) {
+        List<String> seedList = r.list(P + "seed-nodes");
+        for (String s : seedList) {
             try {
                 seeds.add(SeedNode.parse(s));
             } catch (IllegalArgumentException e) {
                 r.error(P + "seed-nodes", e.getMessage());
             }
         }
-        if (seeds.isEmpty() && config.hasPath(P + "seed-nodes")) {
+        if (seedList.isEmpty() && config.hasPath(P + "seed-nodes")) {
             r.error(P + "seed-nodes", "needs at least one host:port (this node's own address forms a new cluster)");
         }
 
         Set<NodeRole> roles = EnumSet.noneOf(NodeRole.class);
-        for (String s : r.list(P + "roles")) {
+        List<String> roleList = r.list(P + "roles");
+        for (String s : roleList) {
             try {
                 roles.add(NodeRole.parse(s));
             } catch (IllegalArgumentException e) {
                 r.error(P + "roles", e.getMessage());
             }
         }
-        if (roles.isEmpty() && config.hasPath(P + "roles")) {
+        if (roleList.isEmpty() && config.hasPath(P + "roles")) {
             r.error(P + "roles", "needs at least one of " + NodeRole.known());
         }
 
