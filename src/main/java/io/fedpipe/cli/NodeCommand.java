@@ -6,6 +6,7 @@ import io.fedpipe.cluster.config.NodeSettings;
 import io.fedpipe.cluster.node.FedPipeNode;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -26,7 +27,9 @@ final class NodeCommand implements Callable<Integer> {
         NodeSettings settings = NodeSettings.fromConfig(c);
         FedPipeNode.Running node = FedPipeNode.start(settings, c);
         try {
-            node.started().toCompletableFuture().get(60, TimeUnit.SECONDS);
+            // Either started, or stopped early (SIGTERM while starting): do not wait out the timeout.
+            CompletableFuture.anyOf(node.started().toCompletableFuture(),
+                    node.system().getWhenTerminated().toCompletableFuture()).get(60, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
             node.system().terminate();
             Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;

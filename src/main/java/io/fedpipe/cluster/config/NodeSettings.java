@@ -31,10 +31,12 @@ import java.util.regex.Pattern;
  * @param trainer        the trainer's settings
  * @param wire           the wire format's limits
  * @param createH2Schema create the embedded H2 journal schema on start
+ * @param journalUrl     the journal's JDBC URL; an H2 file path is made absolute (H2 refuses
+ *                       paths implicitly relative to the working directory)
  */
 public record NodeSettings(String name, String clusterName, String host, int port, List<SeedNode> seedNodes,
         Set<NodeRole> roles, Path dataDir, NodeResources resources, String managementHost, int managementPort,
-        TrainerSettings trainer, WireSettings wire, boolean createH2Schema) {
+        TrainerSettings trainer, WireSettings wire, boolean createH2Schema, String journalUrl) {
 
     private static final String P = "fedpipe.node.";
     private static final Pattern ACTOR_SYSTEM_NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_-]*");
@@ -113,9 +115,10 @@ public record NodeSettings(String name, String clusterName, String host, int por
         }
 
         boolean createH2 = false;
+        String url = "";
         try {
             createH2 = config.getBoolean("fedpipe.persistence.create-h2-schema");
-            String url = config.getString(JDBC_URL);
+            url = absoluteH2(config.getString(JDBC_URL));
             if (createH2 && !url.startsWith("jdbc:h2:")) {
                 r.error("fedpipe.persistence.create-h2-schema", "is on but the journal is not H2 (" + url
                         + "); apply its schema with 'fedpipe db-schema' and turn this off");
@@ -127,7 +130,21 @@ public record NodeSettings(String name, String clusterName, String host, int por
         r.throwIfAny();
         return new NodeSettings(name, clusterName, host, port, seeds, roles, dataDir,
                 new NodeResources(memory, up, down, scale, trainer.effectiveThreads()),
-                managementHost, managementPort, trainer, wire, createH2);
+                managementHost, managementPort, trainer, wire, createH2, url);
+    }
+
+    /** {@code jdbc:h2:file:data/x;...} becomes {@code jdbc:h2:file:/abs/data/x;...}; other URLs are kept. */
+    static String absoluteH2(String url) {
+        String prefix = "jdbc:h2:file:";
+        if (!url.startsWith(prefix)) {
+            return url;
+        }
+        int semi = url.indexOf(';');
+        String file = semi < 0 ? url.substring(prefix.length()) : url.substring(prefix.length(), semi);
+        if (file.startsWith("~") || Path.of(file).isAbsolute()) {
+            return url;
+        }
+        return prefix + Path.of(file).toAbsolutePath().normalize() + (semi < 0 ? "" : url.substring(semi));
     }
 
     public boolean has(NodeRole role) {
@@ -136,12 +153,13 @@ public record NodeSettings(String name, String clusterName, String host, int por
 
     /**
      * The Pekko settings that follow from these: the cluster roles (validated here rather than
-     * substituted in application.conf, so a comma-separated environment value works too).
+     * substituted in application.conf, so a comma-separated environment value works too) and the
+     * journal URL with an absolute H2 path.
      * Put it in front of the node's config when creating the actor system.
      */
     public Config pekkoOverrides() {
         List<String> keys = roles.stream().map(NodeRole::key).toList();
-        return ConfigFactory.parseMap(Map.of("pekko.cluster.roles", keys));
+        return ConfigFactory.parseMap(Map.of("pekko.cluster.roles", keys, JDBC_URL, journalUrl));
     }
 
     /** The config an actor system for this node starts with. */

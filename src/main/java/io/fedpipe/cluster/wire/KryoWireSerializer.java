@@ -132,6 +132,7 @@ public final class KryoWireSerializer extends JSerializer {
      */
     static final class WireClassResolver extends DefaultClassResolver {
         @Override
+        @SuppressWarnings("rawtypes") // Kryo's signature
         public Registration getRegistration(Class type) {
             Registration r = super.getRegistration(type);
             if (r == null && type != null && ActorRef.class.isAssignableFrom(type)) {

@@ -50,6 +50,14 @@ class NodeSettingsTest {
     }
 
     @Test
+    void aRelativeH2FileBecomesAbsolute() {
+        NodeSettings s = NodeSettings.fromConfig(config("fedpipe.persistence.h2-file = \"data/j/fedpipe\""));
+        String expected = "jdbc:h2:file:" + Path.of("data/j/fedpipe").toAbsolutePath() + ";AUTO_SERVER=TRUE";
+        assertEquals(expected, s.journalUrl());
+        assertEquals(expected, s.systemConfig(config("")).getString(NodeSettings.JDBC_URL));
+    }
+
+    @Test
     void rolesAndSeedsMayBeCommaSeparatedStringsAsFromTheEnvironment() {
         NodeSettings s = NodeSettings.fromConfig(config(
                 "fedpipe.node.roles = \"edge, gateway\"\nfedpipe.node.seed-nodes = \"10.0.0.1:25520,[::1]:25521\""));
