@@ -1,0 +1,47 @@
+package io.fedpipe.cluster.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Loads a node's configuration: system properties over the overlay file over application.conf
+ * over the libraries' reference.conf, resolved once at the end. Resolving last matters: a
+ * default such as the H2 file under {@code ${fedpipe.node.data-dir}} follows the overlay's data
+ * directory, not the default one.
+ */
+public final class NodeConfig {
+
+    private NodeConfig() {}
+
+    /** The layered configuration; {@code overlay} may be null (defaults and environment only). */
+    public static Config load(Path overlay) {
+        Config file = ConfigFactory.empty();
+        if (overlay != null) {
+            if (!Files.isRegularFile(overlay)) {
+                throw new IllegalArgumentException("config file not found: " + overlay);
+            }
+            try {
+                file = ConfigFactory.parseFile(overlay.toFile());
+            } catch (ConfigException e) {
+                throw new IllegalArgumentException("bad configuration in " + overlay + ": " + e.getMessage(), e);
+            }
+        }
+        return layered(file);
+    }
+
+    /** As {@link #load(Path)} with the overlay given as a parsed (unresolved) config, e.g. in tests. */
+    public static Config layered(Config overlay) {
+        try {
+            return ConfigFactory.defaultOverrides()
+                    .withFallback(overlay)
+                    .withFallback(ConfigFactory.defaultApplication())
+                    .withFallback(ConfigFactory.defaultReference())
+                    .resolve();
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException("bad configuration: " + e.getMessage(), e);
+        }
+    }
+}

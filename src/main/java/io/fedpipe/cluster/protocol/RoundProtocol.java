@@ -1,0 +1,87 @@
+package io.fedpipe.cluster.protocol;
+
+import io.fedpipe.aggregation.Failure;
+import io.fedpipe.aggregation.NodeUpdate;
+import io.fedpipe.aggregation.Rejection;
+import io.fedpipe.cluster.wire.WireMessage;
+import io.fedpipe.round.NodeAssignment;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * Between an aggregator partition ({@code jobId/partition}) and the trainers of a round. The
+ * assignment and the upload carry adapter slices, so they travel on Artery's large-message lane
+ * (application.conf, {@code large-message-destinations}); every message names job, partition and
+ * round so that duplicates and stale deltas can be told apart (DESIGN.md §6).
+ */
+public interface RoundProtocol {
+
+    /** Aggregator to trainer: train this round from these adapters. */
+    record RoundAssignment(String jobId, int partition, NodeAssignment assignment, ActorRef<TrainerReply> replyTo)
+            implements WireMessage {
+        public RoundAssignment {
+            checkIds(jobId, partition, assignment == null ? -1 : assignment.round());
+            if (replyTo == null) {
+                throw new IllegalArgumentException("a round assignment needs a reply address");
+            }
+        }
+    }
+
+    /** What a trainer answers an assignment with: its delta or why it will not train. */
+    sealed interface TrainerReply extends WireMessage permits DeltaUpload, RoundDeclined {}
+
+    /** Trainer to aggregator: the adapters it trained in {@code round}. */
+    record DeltaUpload(String jobId, int partition, int round, NodeUpdate update, ActorRef<DeltaAck> replyTo)
+            implements TrainerReply {
+        public DeltaUpload {
+            checkIds(jobId, partition, round);
+            if (update == null || replyTo == null) {
+                throw new IllegalArgumentException("a delta upload needs an update and a reply address");
+            }
+        }
+    }
+
+    /** Trainer to aggregator: the node will not train this round (its plan does not fit, data missing). */
+    record RoundDeclined(String jobId, int partition, int round, Failure failure) implements TrainerReply {
+        public RoundDeclined {
+            checkIds(jobId, partition, round);
+            if (failure == null) {
+                throw new IllegalArgumentException("a declined round needs its reason");
+            }
+        }
+    }
+
+    /** How the aggregator took a delta. */
+    enum Outcome {
+        /** Counted in the round (possibly with some entries rejected). */
+        ACCEPTED,
+        /** Already received from this node for this round; ignored. */
+        DUPLICATE,
+        /** For a round that is already closed; ignored. */
+        STALE,
+        /** Nothing of it could be used; see the rejections. */
+        REJECTED
+    }
+
+    /** Aggregator to trainer: the fate of its delta, with what was left out and why. */
+    record DeltaAck(String jobId, int partition, int round, String nodeId, Outcome outcome, List<Rejection> rejections)
+            implements WireMessage {
+        public DeltaAck {
+            checkIds(jobId, partition, round);
+            if (nodeId == null || outcome == null) {
+                throw new IllegalArgumentException("a delta ack needs a node id and an outcome");
+            }
+            rejections = rejections == null ? List.of() : List.copyOf(rejections);
+        }
+    }
+
+    private static void checkIds(String jobId, int partition, int round) {
+        if (jobId == null || jobId.isBlank()) {
+            throw new IllegalArgumentException("round message without a job id");
+        }
+        if (partition < 0 || round < 0) {
+            throw new IllegalArgumentException("job " + jobId + ": partition and round must be >= 0, got "
+                    + partition + " and " + round);
+        }
+    }
+}

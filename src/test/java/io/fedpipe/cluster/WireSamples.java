@@ -1,0 +1,76 @@
+package io.fedpipe.cluster;
+
+import io.fedpipe.aggregation.Failure;
+import io.fedpipe.aggregation.NodeUpdate;
+import io.fedpipe.aggregation.Rejection;
+import io.fedpipe.aggregation.ScaledAdapter;
+import io.fedpipe.cluster.config.NodeRole;
+import io.fedpipe.cluster.protocol.NodeProfile;
+import io.fedpipe.cluster.protocol.NodeProtocol;
+import io.fedpipe.cluster.protocol.RoundProtocol;
+import io.fedpipe.cluster.wire.WireMessage;
+import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.lora.MatrixId;
+import io.fedpipe.lora.PeftAdapters;
+import io.fedpipe.model.HostTensor;
+import io.fedpipe.round.NodeAssignment;
+import io.fedpipe.round.NodeRoundPlan;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/** One sample of every wire message, with seeded contents, for round-trip tests. */
+public final class WireSamples {
+
+    private WireSamples() {}
+
+    public static NodeProfile profile(String id) {
+        return new NodeProfile(id, EnumSet.of(NodeRole.EDGE, NodeRole.AGGREGATOR), 2L << 30, 100, 50, 0.5, 1);
+    }
+
+    public static HostTensor tensor(long seed, long... shape) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] data = new float[Math.toIntExact(HostTensor.elementCount(shape))];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (float) rnd.nextGaussian();
+        }
+        return new HostTensor(shape, data);
+    }
+
+    /** An adapter a [r, in], b [out, r]. */
+    public static PeftAdapters.Adapter adapter(long seed, int r, int in, int out) {
+        return new PeftAdapters.Adapter(tensor(seed, r, in), tensor(seed + 1, out, r));
+    }
+
+    public static NodeUpdate update(String node, int r, int in, int out) {
+        MatrixId q = new MatrixId(0, LoraTarget.Q);
+        MatrixId v = new MatrixId(1, LoraTarget.V);
+        return new NodeUpdate(node, 1200, Map.of(q, adapter(1, r, in, out), v, adapter(3, r, in, out)),
+                Map.of(q, 2.0f, v, 2.0f), Map.of("classifier.weight", tensor(5, 4, in)));
+    }
+
+    public static NodeAssignment assignment(String node) {
+        MatrixId q = new MatrixId(0, LoraTarget.Q);
+        MatrixId k = new MatrixId(2, LoraTarget.K);
+        NodeRoundPlan plan = new NodeRoundPlan(node, Map.of(q, 4, k, 8), 20, 16, "nf4");
+        return new NodeAssignment(3, plan, Map.of(q, new ScaledAdapter(adapter(7, 4, 24, 24), 4.0f)),
+                Map.of("classifier.weight", tensor(9, 3, 24), "classifier.bias", tensor(10, 3)));
+    }
+
+    /** One message of each wire class; {@code ref} stands in for every reply address. */
+    @SuppressWarnings("unchecked")
+    public static List<WireMessage> all(ActorRef<?> ref) {
+        return List.of(
+                new NodeProtocol.Register(profile("edge-a"), (ActorRef<NodeProtocol.Registered>) ref),
+                new NodeProtocol.Registered("edge-a", 3),
+                new RoundProtocol.RoundAssignment("job-1", 1, assignment("edge-a"),
+                        (ActorRef<RoundProtocol.TrainerReply>) ref),
+                new RoundProtocol.DeltaUpload("job-1", 1, 3, update("edge-a", 4, 24, 24),
+                        (ActorRef<RoundProtocol.DeltaAck>) ref),
+                new RoundProtocol.RoundDeclined("job-1", 1, 3, new Failure("edge-b", "plan needs 900 MiB, budget 512 MiB")),
+                new RoundProtocol.DeltaAck("job-1", 1, 3, "edge-a", RoundProtocol.Outcome.ACCEPTED,
+                        List.of(new Rejection("edge-a", "1.v", "norm 1e9 above limit 1e4"))));
+    }
+}

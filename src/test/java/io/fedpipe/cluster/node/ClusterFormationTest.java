@@ -1,0 +1,148 @@
+package io.fedpipe.cluster.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.fedpipe.cluster.WireSamples;
+import io.fedpipe.cluster.config.NodeConfig;
+import io.fedpipe.cluster.config.NodeSettings;
+import io.fedpipe.cluster.protocol.RoundProtocol;
+import io.fedpipe.cluster.wire.WireMessage;
+import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.lora.MatrixId;
+import io.fedpipe.aggregation.NodeUpdate;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three nodes in one JVM (STACK.md rule 8), started through the same {@link FedPipeNode#init}
+ * as {@code fedpipe node}: they form a cluster, management answers on loopback, and a 5 MB
+ * adapter slice crosses nodes on the large-message lane.
+ */
+class ClusterFormationTest {
+
+    /** Not in the wire registry: the sender must refuse it and live on. */
+    record Unlisted(String text) implements WireMessage {}
+
+    @TempDir
+    static Path dir;
+
+    private static final List<ActorTestKit> kits = new ArrayList<>();
+    private static final List<FedPipeNode.Started> started = new ArrayList<>();
+
+    @BeforeAll
+    static void startThreeNodes() throws Exception {
+        String[] roles = {"[scheduler, gateway, aggregator, edge]", "[aggregator, edge]", "[edge]"};
+        Address first = null;
+        for (int i = 0; i < 3; i++) {
+            Path data = Files.createDirectories(dir.resolve("node-" + (i + 1)));
+            Config c = NodeConfig.layered(ConfigFactory.parseString(String.join("\n",
+                    "fedpipe.node.name = node-" + (i + 1),
+                    "fedpipe.node.port = 0",
+                    "fedpipe.node.management.port = 0",
+                    "fedpipe.node.roles = " + roles[i],
+                    "fedpipe.node.data-dir = \"" + data + "\"",
+                    "fedpipe.trainer.threads = 1",
+                    "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on",
+                    // Three systems share 2 cores: be patient with heartbeats while they start.
+                    "pekko.cluster.failure-detector.acceptable-heartbeat-pause = 10s")));
+            NodeSettings settings = NodeSettings.fromConfig(c);
+            ActorTestKit kit = ActorTestKit.create(settings.clusterName(), settings.systemConfig(c));
+            kits.add(kit);
+            Address self = Cluster.get(kit.system()).selfMember().address();
+            first = first == null ? self : first;
+            started.add(FedPipeNode.init(kit.system(), settings, List.of(first)).toCompletableFuture().get(30, TimeUnit.SECONDS));
+        }
+    }
+
+    @AfterAll
+    static void stopAll() {
+        for (int i = kits.size() - 1; i >= 0; i--) {
+            kits.get(i).shutdownTestKit();
+        }
+    }
+
+    @Test
+    void allMembersComeUpAndManagementAnswersOnLoopback() throws Exception {
+        TestProbe<Object> probe = kits.get(0).createTestProbe();
+        probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(200), () -> {
+            for (ActorTestKit kit : kits) {
+                var members = new ArrayList<org.apache.pekko.cluster.Member>();
+                Cluster.get(kit.system()).state().getMembers().forEach(members::add);
+                assertEquals(3, members.size());
+                assertTrue(members.stream().allMatch(m -> m.status() == MemberStatus.up()), members.toString());
+            }
+            return null;
+        });
+        assertTrue(Cluster.get(kits.get(1).system()).selfMember().hasRole("aggregator"));
+
+        URI base = URI.create(started.get(1).managementUri());
+        assertEquals("127.0.0.1", base.getHost());
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> members = http.send(HttpRequest.newBuilder(base.resolve("/cluster/members")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, members.statusCode());
+        JsonNode json = new ObjectMapper().readTree(members.body());
+        assertEquals(3, json.get("members").size(), members.body());
+        for (JsonNode m : json.get("members")) {
+            assertEquals("Up", m.get("status").asText());
+        }
+        HttpResponse<String> ready = http.send(HttpRequest.newBuilder(base.resolve("/ready")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, ready.statusCode(), ready.body());
+    }
+
+    @Test
+    void aFiveMegabyteDeltaCrossesNodesAndAnUnregisteredMessageIsDroppedWithoutHarm() {
+        ActorTestKit sender = kits.get(0);
+        ActorTestKit receiver = kits.get(2);
+        TestProbe<WireMessage> inbox = receiver.createTestProbe();
+        // At the trainer's path, which application.conf routes over the large-message lane.
+        ActorRef<WireMessage> trainer = receiver.spawn(Behaviors.<WireMessage>receiveMessage(m -> {
+            inbox.ref().tell(m);
+            return Behaviors.same();
+        }), "trainer");
+        String path = ActorRefResolver.get(receiver.system()).toSerializationFormat(trainer);
+        ActorRef<WireMessage> remote = ActorRefResolver.get(sender.system()).resolveActorRef(path);
+
+        remote.tell(new Unlisted("refused by the sender's serializer"));
+        MatrixId q = new MatrixId(0, LoraTarget.Q);
+        NodeUpdate update = NodeUpdate.lora("node-3", 10, Map.of(q, WireSamples.adapter(21, 8, 81920, 81920)),
+                Map.of(q, 2.0f));
+        RoundProtocol.DeltaUpload upload = new RoundProtocol.DeltaUpload("job", 0, 1, update,
+                sender.<RoundProtocol.DeltaAck>createTestProbe().ref());
+        remote.tell(upload);
+        RoundProtocol.DeltaUpload got = (RoundProtocol.DeltaUpload) inbox.receiveMessage(Duration.ofSeconds(20));
+        assertEquals(upload.update(), got.update());
+        assertEquals(1, got.round());
+        // The reply address arrives as a remote reference to the sender's probe.
+        assertEquals(upload.replyTo().path().name(), got.replyTo().path().name());
+        assertEquals(Cluster.get(sender.system()).selfMember().address(), got.replyTo().path().address());
+        inbox.expectNoMessage(Duration.ofMillis(300));
+    }
+}
