@@ -5,6 +5,8 @@ import io.fedpipe.aggregation.NodeUpdate;
 import io.fedpipe.aggregation.Rejection;
 import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.config.NodeRole;
+import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.cluster.protocol.NodeProtocol;
 import io.fedpipe.cluster.protocol.RoundProtocol;
@@ -59,6 +61,12 @@ public final class WireSamples {
                 Map.of("classifier.weight", tensor(9, 3, 24), "classifier.bias", tensor(10, 3)));
     }
 
+    public static JobDefinition job(String id) {
+        return new JobDefinition(id, "minilm-l6", "wordnet-topics", 2000, 500, "dirichlet", 0.5, "fedpipe", 5,
+                List.of("q", "k", "v", "o"), 16f, 2e-3f, 2, 32, 42L, 2, 0.75, 120_000L, 12, 10, 0,
+                List.of("fp32", "int8", "nf4"), List.of(4, 8, 16), List.of(4, 8, 16), 5, 40);
+    }
+
     /** One message of each wire class; {@code ref} stands in for every reply address. */
     @SuppressWarnings("unchecked")
     public static List<WireMessage> all(ActorRef<?> ref) {
@@ -71,6 +79,20 @@ public final class WireSamples {
                         (ActorRef<RoundProtocol.DeltaAck>) ref),
                 new RoundProtocol.RoundDeclined("job-1", 1, 3, new Failure("edge-b", "plan needs 900 MiB, budget 512 MiB")),
                 new RoundProtocol.DeltaAck("job-1", 1, 3, "edge-a", RoundProtocol.Outcome.ACCEPTED,
-                        List.of(new Rejection("edge-a", "1.v", "norm 1e9 above limit 1e4"))));
+                        List.of(new Rejection("edge-a", "1.v", "norm 1e9 above limit 1e4"))),
+                job("job-1"),
+                new JobProtocol.PrepareJob(job("job-1"), 1, 3, List.of(new MatrixId(0, LoraTarget.Q)), "nf4", 8,
+                        (ActorRef<JobProtocol.SchedulerEvent>) ref),
+                new JobProtocol.JobPrepared("job-1", "edge-a", 480, Map.of(new MatrixId(0, LoraTarget.Q), 0.25), 1.5),
+                new JobProtocol.JobRefused("job-1", "edge-b", "no data directory /data/b/wordnet"),
+                new JobProtocol.OpenRound(job("job-1"), 1, 3, List.of(assignment("edge-a").plan()),
+                        Map.of("edge-a", (ActorRef<RoundProtocol.RoundAssignment>) ref),
+                        (ActorRef<JobProtocol.SchedulerEvent>) ref),
+                new JobProtocol.RoundClosed("job-1", 1, 3, List.of(new JobProtocol.NodeRoundStats("edge-a", 1000, 2000,
+                        1.5, 0.7, 1600)), List.of(), List.of(new Failure("edge-b", "timed out")), 1_700_000_000_000L),
+                new JobProtocol.GetGlobal("job-1", 0, (ActorRef<JobProtocol.GlobalSlice>) ref),
+                new JobProtocol.GlobalSlice("job-1", 0, 3, Map.of(new MatrixId(0, LoraTarget.Q),
+                        new ScaledAdapter(adapter(7, 4, 24, 24), 4.0f)), Map.of("classifier.bias", tensor(10, 3))),
+                new JobProtocol.FinishJob("job-1", "finished"));
     }
 }

@@ -9,6 +9,8 @@ import io.fedpipe.aggregation.NodeUpdate;
 import io.fedpipe.aggregation.Rejection;
 import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.config.NodeRole;
+import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.cluster.protocol.NodeProtocol;
 import io.fedpipe.cluster.protocol.RoundProtocol;
@@ -94,6 +96,16 @@ public final class WireRegistry {
         e.add(new Entry(112, RoundProtocol.RoundDeclined.class, null));
         e.add(new Entry(113, RoundProtocol.DeltaAck.class, null));
         e.add(new Entry(114, RoundProtocol.Outcome.class, null));
+        e.add(new Entry(120, JobDefinition.class, null));
+        e.add(new Entry(121, JobProtocol.PrepareJob.class, null));
+        e.add(new Entry(122, JobProtocol.JobPrepared.class, null));
+        e.add(new Entry(123, JobProtocol.JobRefused.class, null));
+        e.add(new Entry(124, JobProtocol.OpenRound.class, null));
+        e.add(new Entry(125, JobProtocol.NodeRoundStats.class, null));
+        e.add(new Entry(126, JobProtocol.RoundClosed.class, null));
+        e.add(new Entry(127, JobProtocol.GetGlobal.class, null));
+        e.add(new Entry(128, JobProtocol.GlobalSlice.class, null));
+        e.add(new Entry(129, JobProtocol.FinishJob.class, null));
         checkUnique(e);
         return List.copyOf(e);
     }
