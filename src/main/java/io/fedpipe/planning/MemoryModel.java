@@ -73,6 +73,15 @@ public final class MemoryModel {
         }
     }
 
+    /**
+     * Full fine-tuning (the FT baseline): the FP32 base, and for every weight its gradient and two
+     * AdamW moments (12 more bytes per parameter, counted as "adapters"), whole-graph activations.
+     */
+    public static Breakdown fullFineTune(ModelShape shape, int batch, int seq) {
+        long parameters = shape.linearParameters() + shape.otherParameters();
+        return new Breakdown(4 * parameters, 12 * parameters, activationBytes(shape, batch, seq, false, 4));
+    }
+
     public static Breakdown of(ModelShape shape, DevicePreset device, QuantFormat format, int batch, int seq,
                                long adapterParameters) {
         return new Breakdown(baseBytes(shape, format, device), adapterBytes(adapterParameters),

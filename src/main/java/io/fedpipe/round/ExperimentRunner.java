@@ -77,8 +77,18 @@ public final class ExperimentRunner {
                 List<NodeRoundPlan> plans = specNodes.stream().map(n -> n.plan(matrices)).toList();
                 DevicePreset device = DevicePreset.preset("cpu-2core");
                 Map<String, Long> memory = new TreeMap<>();
-                plans.forEach(p -> memory.put(p.nodeId(),
-                        PlannedCluster.modelledMemory(modelShape, device, spec.maxLength(), p, shapes)));
+                for (int i = 0; i < plans.size(); i++) {
+                    NodeRoundPlan p = plans.get(i);
+                    long bytes = PlannedCluster.modelledMemory(modelShape, device, spec.maxLength(), p, shapes);
+                    double budget = specNodes.get(i).memoryMb() * 1e6;
+                    if (bytes > budget) {
+                        // A node refuses a plan that does not fit (DESIGN §5); a fixed plan is checked up front.
+                        throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "node %s: its plan"
+                                + " (%s base, batch %d) needs %.1f MB (modelled), more than its memory-mb %.1f",
+                                p.nodeId(), p.bits(), p.batchSize(), bytes / 1e6, budget / 1e6));
+                    }
+                    memory.put(p.nodeId(), bytes);
+                }
                 planning = (round, global) -> new InProcessSimulator.Planned(plans, Map.of(), memory);
             } else {
                 PlannedCluster cluster = new PlannedCluster(modelShape, spec.planner(), spec.maxLength(), specNodes,

@@ -88,11 +88,15 @@ public final class PlannedCluster {
     }
 
     /**
-     * Modelled peak training memory of a LoRA round plan ({@link MemoryModel}: base in the plan's
-     * format, adapters with AdamW state, activations of its batch), for plans the planner did not make.
+     * Modelled peak training memory of a round plan ({@link MemoryModel}: base in the plan's format,
+     * adapters with AdamW state, activations of its batch; a plan without ranks is full fine-tuning),
+     * for plans the planner did not make.
      */
     public static long modelledMemory(ModelShape shape, DevicePreset device, int seq, NodeRoundPlan plan,
             Map<MatrixId, MatrixShape> shapes) {
+        if (plan.ranks().isEmpty()) {
+            return MemoryModel.fullFineTune(shape, plan.batchSize(), seq).total();
+        }
         long adapterParameters = 0;
         for (Map.Entry<MatrixId, Integer> e : plan.ranks().entrySet()) {
             MatrixShape m = shapes.get(e.getKey());
