@@ -1,0 +1,127 @@
+package io.fedpipe.profile;
+
+import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.quant.QuantFormat;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What a node measured on its own engine: step times of real LoRA training steps and the memory
+ * of each base format. Plain data (no NDArrays), so it can be sent to a planner or written out.
+ *
+ * @param model    the profiled model's name
+ * @param seq      tokens per example of every timed step
+ * @param threads  intra-op threads the engine used
+ * @param targets  matrices that carried adapters, in every layer
+ * @param timings  one entry per timed configuration
+ * @param memory   one entry per profiled base format
+ */
+public record NodeProfile(String model, int seq, int threads, Set<LoraTarget> targets, List<StepTiming> timings,
+                          List<FormatMemory> memory) {
+
+    public NodeProfile {
+        if (seq <= 0) {
+            throw new IllegalArgumentException("profile: seq must be positive: " + seq);
+        }
+        targets = Set.copyOf(EnumSet.copyOf(targets));
+        timings = List.copyOf(timings);
+        memory = List.copyOf(memory);
+    }
+
+    /**
+     * The timed steps of one configuration (warm-up steps already discarded).
+     *
+     * @param flops   useful FLOPs of one step by {@code CostModel.stepFlops}
+     * @param seconds wall time of each timed step
+     */
+    public record StepTiming(QuantFormat format, int batch, int rank, double flops, List<Double> seconds) {
+
+        public StepTiming {
+            if (seconds == null || seconds.isEmpty()) {
+                throw new IllegalArgumentException("timing " + format + " b" + batch + " r" + rank + " has no steps");
+            }
+            seconds = List.copyOf(seconds);
+        }
+
+        /** The median step time: robust to one step slowed by a GC or a neighbour's burst. */
+        public double medianSeconds() {
+            double[] s = seconds.stream().mapToDouble(Double::doubleValue).toArray();
+            Arrays.sort(s);
+            int n = s.length;
+            return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+        }
+
+        public ProfilePoint point() {
+            return new ProfilePoint(format, batch, rank);
+        }
+    }
+
+    /**
+     * Memory of one base format.
+     *
+     * @param baseLinearBytes exact bytes of the stored frozen block linears (codes and scales)
+     * @param baseOtherBytes  bytes of everything else in the base (embeddings, norms, biases; FP32 here)
+     * @param rank            LoRA rank of the memory runs
+     * @param smallBatch      batch of the first memory run
+     * @param smallGrowthBytes peak resident growth over the idle model during the first run, or -1
+     * @param largeBatch      batch of the second memory run
+     * @param largeGrowthBytes the same for the second run, or -1
+     */
+    public record FormatMemory(QuantFormat format, long baseLinearBytes, long baseOtherBytes, int rank,
+                               int smallBatch, long smallGrowthBytes, int largeBatch, long largeGrowthBytes) {
+
+        public long baseBytes() {
+            return baseLinearBytes + baseOtherBytes;
+        }
+
+        public boolean measured() {
+            return smallGrowthBytes >= 0 && largeGrowthBytes >= 0 && largeBatch > smallBatch;
+        }
+
+        /** Slope of peak growth over batch size: what one more sample costs; NaN when not measured. */
+        public double activationBytesPerSample() {
+            return measured() ? (double) (largeGrowthBytes - smallGrowthBytes) / (largeBatch - smallBatch) : Double.NaN;
+        }
+
+        /**
+         * The growth's intercept at batch 0: optimizer state, the step's fixed buffers and allocator
+         * slack, all independent of the batch; NaN when not measured.
+         */
+        public double fixedStepBytes() {
+            return measured() ? smallGrowthBytes - smallBatch * activationBytesPerSample() : Double.NaN;
+        }
+    }
+
+    /** Timings of one format, in profile order. */
+    public List<StepTiming> timings(QuantFormat format) {
+        return timings.stream().filter(t -> t.format() == format).toList();
+    }
+
+    public FormatMemory memory(QuantFormat format) {
+        return memory.stream().filter(m -> m.format() == format).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("the profile has no memory for " + format.configName()));
+    }
+
+    /** Formats with at least one timing, in enum order. */
+    public List<QuantFormat> formats() {
+        Set<QuantFormat> s = EnumSet.noneOf(QuantFormat.class);
+        timings.forEach(t -> s.add(t.format()));
+        return List.copyOf(s);
+    }
+
+    /** This profile with {@code other}'s timings and memory added (same model, seq, threads and targets). */
+    public NodeProfile merge(NodeProfile other) {
+        if (!model.equals(other.model) || seq != other.seq || threads != other.threads || !targets.equals(other.targets)) {
+            throw new IllegalArgumentException("cannot merge profiles of different setups: " + model + "/" + seq
+                    + "/" + threads + " and " + other.model + "/" + other.seq + "/" + other.threads);
+        }
+        List<StepTiming> t = new ArrayList<>(timings);
+        t.addAll(other.timings);
+        List<FormatMemory> m = new ArrayList<>(memory);
+        m.addAll(other.memory);
+        return new NodeProfile(model, seq, threads, targets, t, m);
+    }
+}
