@@ -9,6 +9,7 @@ import io.fedpipe.model.PretrainedModels;
 import io.fedpipe.model.TransformerWeights;
 import io.fedpipe.profile.FittedCostModel;
 import io.fedpipe.profile.MeasuredDevice;
+import io.fedpipe.profile.MemoryWorker;
 import io.fedpipe.profile.NodeProfile;
 import io.fedpipe.profile.NodeProfiler;
 import io.fedpipe.profile.ProfilePoint;
@@ -58,12 +59,19 @@ final class ProfileBench {
         NodeProfiler.Settings base = NodeProfiler.Settings.defaults(seq);
         NodeProfiler.Settings settings = new NodeProfiler.Settings(seq, base.targets(), base.classes(), base.warmupSteps(),
                 timedSteps, base.memoryRank(), base.memorySmallBatch(), base.memoryLargeBatch(), base.memorySteps(), base.seed());
+        // Memory first, one JVM per format: in this process the allocator keeps what one format freed
+        // and the next format's growth would hide in it.
+        List<NodeProfile.FormatMemory> memory = new ArrayList<>();
+        for (QuantFormat f : FORMATS) {
+            memory.add(MemoryWorker.measure(PretrainedModels.MINILM_L6, seq, threads, f));
+        }
         NodeProfile profile;
         List<NodeProfile.StepTiming> heldOut;
         NodeProfiler profiler;
         try (NDManager m = NDManager.newBaseManager()) {
             profiler = new NodeProfiler(m, weights, PretrainedModels.MINILM_L6, settings);
-            profile = profiler.profile(fittingGrid());
+            profile = new NodeProfile(PretrainedModels.MINILM_L6, seq, threads, settings.targets(),
+                    profiler.time(fittingGrid()), memory);
             heldOut = profiler.time(validationGrid());
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -98,7 +106,7 @@ final class ProfileBench {
         out.printf(Locale.ROOT, "profile: %s, seq %d, %d thread(s), q,k,v,o adapted; %d fitting + %d validation configs "
                 + "(%d warm-up + %d timed steps each, median) in %.0f s%n", profile.model(), seq, profile.threads(),
                 profile.timings().size(), heldOut.size(), settings.warmupSteps(), timedSteps, seconds);
-        out.println("memory (measured: peak RSS growth over the idle model at batch "
+        out.println("memory (measured, one JVM per format: peak RSS growth over the idle model at batch "
                 + settings.memorySmallBatch() + " and " + settings.memoryLargeBatch() + ", rank " + settings.memoryRank() + "):");
         out.printf(Locale.ROOT, "  %-5s %14s %12s %16s %14s%n", "bits", "linears (B)", "other (B)", "act/sample (MB)", "fixed (MB)");
         for (NodeProfile.FormatMemory fm : profile.memory()) {

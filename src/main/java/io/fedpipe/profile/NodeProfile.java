@@ -62,7 +62,8 @@ public record NodeProfile(String model, int seq, int threads, Set<LoraTarget> ta
     /**
      * Memory of one base format.
      *
-     * @param baseLinearBytes exact bytes of the stored frozen block linears (codes and scales)
+     * @param baseLinearBytes exact device bytes of the stored frozen block linears (codes, scales, and for
+     *                        NF4 each matrix's 2 KiB decode table)
      * @param baseOtherBytes  bytes of everything else in the base (embeddings, norms, biases; FP32 here)
      * @param rank            LoRA rank of the memory runs
      * @param smallBatch      batch of the first memory run

@@ -45,8 +45,10 @@ import java.util.Set;
  * process's peak resident growth over the idle model (Linux {@code VmHWM}, reset per run) at two
  * batch sizes; the slope is bytes per sample. Both runs of a format use the same baseline, the
  * small batch first, so memory the allocator keeps after the first run does not hide the second
- * run's need. Memory freed by an earlier format and kept by the allocator can hide part of a later
- * format's growth: profile one format per process where the figure matters.
+ * run's need. Memory freed by an earlier format and kept by the allocator hides a later format's
+ * growth (seen here: int8 and nf4 measured 0 after fp32), so {@link #profile} is exact for time and
+ * base bytes but its activation figures are only right for the first format; {@code bench profile}
+ * measures each format's memory in its own JVM ({@link MemoryWorker}).
  */
 public final class NodeProfiler {
 
@@ -152,7 +154,11 @@ public final class NodeProfiler {
         return points.stream().map(done::get).toList();
     }
 
-    private NodeProfile.FormatMemory measureMemory(QuantFormat format) {
+    /**
+     * Base bytes and peak growth at the two memory batches of one format. Run it in a fresh process
+     * (see {@link MemoryWorker}) for a figure no earlier format's freed memory can hide.
+     */
+    public NodeProfile.FormatMemory measureMemory(QuantFormat format) {
         try (NDManager scope = parent.newSubManager();
                 SequenceClassifier clf = build(scope, format, settings.memoryRank())) {
             long linear = clf.encoder().frozenLinearBytes();
