@@ -47,7 +47,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", split = ",", description = "Thread counts. Default: 1,2 (step); 1 (profile, one value)")
     List<Integer> threads;
 
-    @Option(names = "--steps", description = "Timed steps per configuration (median reported). Default: 15 (step), 3 (profile)")
+    @Option(names = "--steps", description = "Timed steps per configuration (median reported). Default: 15 (step), 5 (profile)")
     Integer steps;
 
     @Option(names = "--seq", defaultValue = "64", description = "Tokens per example (profile). Default: ${DEFAULT-VALUE}")
@@ -72,7 +72,7 @@ final class BenchCommand implements Callable<Integer> {
             if (t.size() != 1 || t.get(0) < 1) {
                 throw new IllegalArgumentException("bench profile runs at one thread count, got --threads " + t);
             }
-            return ProfileBench.run(spec.commandLine().getOut(), model, seq, t.get(0), steps == null ? 3 : steps, json);
+            return ProfileBench.run(spec.commandLine().getOut(), model, seq, t.get(0), steps == null ? 5 : steps, json);
         }
         if (!what.equals("step")) {
             throw new IllegalArgumentException("unknown benchmark '" + what + "'; available: step, profile");
