@@ -75,29 +75,20 @@ final class ProfileBench {
             heldOut = profiler.time(validationGrid());
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        FittedCostModel flops = FittedCostModel.fit(profile, profiler.shape(), FittedCostModel.Form.FLOPS);
-        FittedCostModel tokensRank = FittedCostModel.fit(profile, profiler.shape(), FittedCostModel.Form.TOKENS_RANK);
-        MeasuredDevice device = MeasuredDevice.fit("measured", profile, profiler.shape(), 0);
-        FittedCostModel.Validation vFlops = flops.validate(heldOut);
-        FittedCostModel.Validation vTokens = tokensRank.validate(heldOut);
-        FittedCostModel.Validation vPlanner = device.validate(profiler.shape(), profile, heldOut);
+        Clocked wall = Clocked.of(profile, heldOut, profiler);
+        boolean hasCpu = heldOut.stream().allMatch(t -> !t.cpuSeconds().isEmpty())
+                && profile.timings().stream().allMatch(t -> !t.cpuSeconds().isEmpty());
+        Clocked cpu = hasCpu && threads == 1 ? Clocked.of(profile.onCpuClock(),
+                heldOut.stream().map(NodeProfile.StepTiming::onCpuClock).toList(), profiler) : null;
         if (json) {
             ObjectMapper mapper = new ObjectMapper();
             ObjectNode o = mapper.createObjectNode();
             o.set("profile", mapper.valueToTree(profile));
             o.set("held_out", mapper.valueToTree(heldOut));
-            ArrayNode fits = o.putArray("fits");
-            for (FittedCostModel f : List.of(flops, tokensRank)) {
-                ObjectNode n = fits.addObject();
-                n.put("formula", f.form().formula());
-                for (QuantFormat q : f.formats()) {
-                    n.set(q.configName(), mapper.valueToTree(f.coefficients(q)));
-                }
-                n.set("validation", mapper.valueToTree(f.validate(heldOut).rows()));
-                n.put("max_abs_error_pct", f.validate(heldOut).maxAbsErrorPercent());
+            wall.write(mapper, o.putObject("wall_clock"));
+            if (cpu != null) {
+                cpu.write(mapper, o.putObject("thread_cpu_clock"));
             }
-            o.set("planner_preset", mapper.valueToTree(device.preset()));
-            o.put("planner_preset_max_abs_error_pct", vPlanner.maxAbsErrorPercent());
             o.put("wall_seconds", seconds);
             out.println(mapper.writeValueAsString(o));
             out.flush();
@@ -113,26 +104,74 @@ final class ProfileBench {
             out.printf(Locale.ROOT, "  %-5s %14d %12d %16.2f %14.1f%n", fm.format().configName(), fm.baseLinearBytes(),
                     fm.baseOtherBytes(), fm.activationBytesPerSample() / 1e6, fm.fixedStepBytes() / 1e6);
         }
-        for (FittedCostModel f : List.of(flops, tokensRank)) {
-            out.println("fit " + f);
+        wall.describe(out, "wall");
+        if (cpu != null) {
+            cpu.describe(out, "cpu ");
         }
-        out.printf(Locale.ROOT, "planner preset: %.1f GFLOP/s effective fp32, h = %.0f tokens, slowdown int8 %.2f, nf4 %.2f%n",
-                device.preset().fp32Tflops() * 1e3, device.halfUtilizationTokens(),
-                device.preset().slowdown().get(QuantFormat.INT8), device.preset().slowdown().get(QuantFormat.NF4));
-        out.printf(Locale.ROOT, "%-5s %5s %4s %9s %13s %7s %13s %7s %11s %7s%n", "bits", "batch", "rank", "meas ms",
-                "pred ms FLOPS", "err %", "pred ms TOK-R", "err %", "pred ms plan", "err %");
+        out.printf(Locale.ROOT, "%-5s %5s %4s %10s %10s %7s%s%n", "bits", "batch", "rank", "wall ms", "pred ms", "err %",
+                cpu == null ? "" : String.format(Locale.ROOT, " %10s %10s %7s", "cpu ms", "pred ms", "err %"));
         for (int i = 0; i < heldOut.size(); i++) {
-            FittedCostModel.Row a = vFlops.rows().get(i);
-            FittedCostModel.Row b = vTokens.rows().get(i);
-            FittedCostModel.Row c = vPlanner.rows().get(i);
-            out.printf(Locale.ROOT, "%-5s %5d %4d %9.1f %13.1f %+7.1f %13.1f %+7.1f %11.1f %+7.1f%n",
-                    a.point().format().configName(), a.point().batch(), a.point().rank(), a.measuredSeconds() * 1e3,
-                    a.predictedSeconds() * 1e3, a.errorPercent(), b.predictedSeconds() * 1e3, b.errorPercent(),
-                    c.predictedSeconds() * 1e3, c.errorPercent());
+            FittedCostModel.Row a = wall.flops().rows().get(i);
+            String c = "";
+            if (cpu != null) {
+                FittedCostModel.Row b = cpu.flops().rows().get(i);
+                c = String.format(Locale.ROOT, " %10.1f %10.1f %+7.1f", b.measuredSeconds() * 1e3, b.predictedSeconds() * 1e3,
+                        b.errorPercent());
+            }
+            out.printf(Locale.ROOT, "%-5s %5d %4d %10.1f %10.1f %+7.1f%s%n", a.point().format().configName(),
+                    a.point().batch(), a.point().rank(), a.measuredSeconds() * 1e3, a.predictedSeconds() * 1e3,
+                    a.errorPercent(), c);
         }
-        out.printf(Locale.ROOT, "max |error|: FLOPS %.1f%%, TOKENS_RANK %.1f%%, planner preset %.1f%%%n",
-                vFlops.maxAbsErrorPercent(), vTokens.maxAbsErrorPercent(), vPlanner.maxAbsErrorPercent());
+        wall.summary(out, "wall");
+        if (cpu != null) {
+            cpu.summary(out, "cpu ");
+        }
         out.flush();
         return 0;
+    }
+
+    /** The three fits of one clock (wall or thread CPU) and their held-out validation. */
+    private record Clocked(FittedCostModel flopsFit, FittedCostModel tokensFit, MeasuredDevice device,
+                           FittedCostModel.Validation flops, FittedCostModel.Validation tokens,
+                           FittedCostModel.Validation planner) {
+
+        static Clocked of(NodeProfile profile, List<NodeProfile.StepTiming> heldOut, NodeProfiler profiler) {
+            FittedCostModel f = FittedCostModel.fit(profile, profiler.shape(), FittedCostModel.Form.FLOPS);
+            FittedCostModel t = FittedCostModel.fit(profile, profiler.shape(), FittedCostModel.Form.TOKENS_RANK);
+            MeasuredDevice d = MeasuredDevice.fit("measured", profile, profiler.shape(), 0);
+            return new Clocked(f, t, d, f.validate(heldOut), t.validate(heldOut), d.validate(profiler.shape(), profile, heldOut));
+        }
+
+        void describe(PrintWriter out, String clock) {
+            out.println(clock + " fit " + flopsFit);
+            out.println(clock + " fit " + tokensFit);
+            out.printf(Locale.ROOT, "%s planner preset: %.1f GFLOP/s effective fp32, h = %.0f tokens, slowdown int8 %.2f, nf4 %.2f%n",
+                    clock, device.preset().fp32Tflops() * 1e3, device.halfUtilizationTokens(),
+                    device.preset().slowdown().get(QuantFormat.INT8), device.preset().slowdown().get(QuantFormat.NF4));
+        }
+
+        void summary(PrintWriter out, String clock) {
+            out.printf(Locale.ROOT, "%s max |error| on held-out configs: FLOPS fit %.1f%% (table), TOKENS_RANK fit %.1f%%, "
+                    + "planner preset %.1f%%%n", clock, flops.maxAbsErrorPercent(), tokens.maxAbsErrorPercent(),
+                    planner.maxAbsErrorPercent());
+        }
+
+        void write(ObjectMapper mapper, ObjectNode o) {
+            ArrayNode fits = o.putArray("fits");
+            for (var pair : List.of(List.of(flopsFit, flops), List.of(tokensFit, tokens))) {
+                FittedCostModel fit = (FittedCostModel) pair.get(0);
+                FittedCostModel.Validation v = (FittedCostModel.Validation) pair.get(1);
+                ObjectNode n = fits.addObject();
+                n.put("formula", fit.form().formula());
+                for (QuantFormat q : fit.formats()) {
+                    n.set(q.configName(), mapper.valueToTree(fit.coefficients(q)));
+                }
+                n.set("validation", mapper.valueToTree(v.rows()));
+                n.put("max_abs_error_pct", v.maxAbsErrorPercent());
+            }
+            o.set("planner_preset", mapper.valueToTree(device.preset()));
+            o.set("planner_preset_validation", mapper.valueToTree(planner.rows()));
+            o.put("planner_preset_max_abs_error_pct", planner.maxAbsErrorPercent());
+        }
     }
 }

@@ -34,16 +34,33 @@ public record NodeProfile(String model, int seq, int threads, Set<LoraTarget> ta
     /**
      * The timed steps of one configuration (warm-up steps already discarded).
      *
-     * @param flops   useful FLOPs of one step by {@code CostModel.stepFlops}
-     * @param seconds wall time of each timed step
+     * @param flops      useful FLOPs of one step by {@code CostModel.stepFlops}
+     * @param seconds    wall time of each timed step
+     * @param cpuSeconds CPU time of the calling thread in each timed step: with one intra-op thread
+     *                   PyTorch computes on that thread, so this is the step's compute without the
+     *                   time other processes took the core (empty when the JVM cannot measure it)
      */
-    public record StepTiming(QuantFormat format, int batch, int rank, double flops, List<Double> seconds) {
+    public record StepTiming(QuantFormat format, int batch, int rank, double flops, List<Double> seconds,
+                             List<Double> cpuSeconds) {
 
         public StepTiming {
             if (seconds == null || seconds.isEmpty()) {
                 throw new IllegalArgumentException("timing " + format + " b" + batch + " r" + rank + " has no steps");
             }
             seconds = List.copyOf(seconds);
+            cpuSeconds = cpuSeconds == null ? List.of() : List.copyOf(cpuSeconds);
+        }
+
+        public StepTiming(QuantFormat format, int batch, int rank, double flops, List<Double> seconds) {
+            this(format, batch, rank, flops, seconds, List.of());
+        }
+
+        /** This timing with the thread CPU times as its step times. */
+        public StepTiming onCpuClock() {
+            if (cpuSeconds.isEmpty()) {
+                throw new IllegalStateException("timing " + point() + " has no CPU times");
+            }
+            return new StepTiming(format, batch, rank, flops, cpuSeconds, cpuSeconds);
         }
 
         /** The median step time: robust to one step slowed by a GC or a neighbour's burst. */
@@ -94,6 +111,14 @@ public record NodeProfile(String model, int seq, int threads, Set<LoraTarget> ta
         public double fixedStepBytes() {
             return measured() ? smallGrowthBytes - smallBatch * activationBytesPerSample() : Double.NaN;
         }
+    }
+
+    /**
+     * This profile with each step's thread CPU time as its step time: the contention-free figure
+     * on a shared machine, valid for one intra-op thread only.
+     */
+    public NodeProfile onCpuClock() {
+        return new NodeProfile(model, seq, threads, targets, timings.stream().map(StepTiming::onCpuClock).toList(), memory);
     }
 
     /** Timings of one format, in profile order. */

@@ -23,6 +23,8 @@ import io.fedpipe.train.ClassificationObjective;
 import io.fedpipe.train.LocalTrainer;
 import io.fedpipe.train.TokenBatch;
 import io.fedpipe.train.TrainingOptions;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -143,10 +145,11 @@ public final class NodeProfiler {
                 try (NDManager scope = parent.newSubManager();
                         SequenceClassifier clf = build(scope, byFormat.getKey(), byRank.getKey())) {
                     for (ProfilePoint p : byRank.getValue()) {
+                        List<Double> cpu = new ArrayList<>();
                         List<Double> seconds = run(scope, clf, p.format(), p.batch(), settings.warmupSteps(),
-                                settings.timedSteps());
+                                settings.timedSteps(), cpu);
                         double flops = CostModel.stepFlops(shape, settings.targets(), p.rank(), p.batch(), settings.seq());
-                        done.put(p, new NodeProfile.StepTiming(p.format(), p.batch(), p.rank(), flops, seconds));
+                        done.put(p, new NodeProfile.StepTiming(p.format(), p.batch(), p.rank(), flops, seconds, cpu));
                     }
                 }
             }
@@ -174,7 +177,7 @@ public final class NodeProfiler {
 
     private long peakGrowth(NDManager scope, SequenceClassifier clf, QuantFormat format, int batch, long idle) {
         boolean reset = ProcessMemory.resetPeak();
-        run(scope, clf, format, batch, 0, settings.memorySteps());
+        run(scope, clf, format, batch, 0, settings.memorySteps(), new ArrayList<>());
         long peak = ProcessMemory.peakResidentBytes();
         return reset && idle >= 0 && peak >= 0 ? Math.max(0, peak - idle) : -1;
     }
@@ -206,8 +209,14 @@ public final class NodeProfiler {
                 cache.computeIfAbsent(id, k -> QuantizedWeight.quantize(weight, format, QuantOptions.defaults())));
     }
 
-    /** Runs {@code warmup + timed} steps of a fresh trainer; returns the timed steps' seconds. */
-    private List<Double> run(NDManager scope, SequenceClassifier clf, QuantFormat format, int batch, int warmup, int timed) {
+    /**
+     * Runs {@code warmup + timed} steps of a fresh trainer; returns the timed steps' wall seconds and
+     * adds their thread CPU seconds to {@code cpu} (nothing where the JVM cannot measure it).
+     */
+    private List<Double> run(NDManager scope, SequenceClassifier clf, QuantFormat format, int batch, int warmup, int timed,
+                             List<Double> cpu) {
+        ThreadMXBean threadBean = ManagementFactory.getThreadMXBean();
+        boolean cpuClock = threadBean.isCurrentThreadCpuTimeSupported();
         boolean layerwise = format != QuantFormat.FP32;
         LocalTrainer<TokenBatch> trainer = new LocalTrainer<>(new ClassificationObjective(clf, false),
                 clf.trainableParameters(), new TrainingOptions(warmup + timed, 1e-4f, 0, 0.01f, 1f, layerwise, settings.seed()));
@@ -225,12 +234,16 @@ public final class NodeProfiler {
         }
         List<Double> seconds = new ArrayList<>();
         for (int i = 0; i < warmup + timed; i++) {
+            long c0 = cpuClock ? threadBean.getCurrentThreadCpuTime() : 0;
             long t0 = System.nanoTime();
             try (NDManager step = scope.newSubManager()) {
                 trainer.step(step, TokenBatch.of(step, ids, labels, 0));
             }
             if (i >= warmup) {
                 seconds.add((System.nanoTime() - t0) / 1e9);
+                if (cpuClock) {
+                    cpu.add((threadBean.getCurrentThreadCpuTime() - c0) / 1e9);
+                }
             }
         }
         return seconds;
