@@ -91,6 +91,10 @@ public final class NodeProfiler {
         }
     }
 
+    /** Discarded steps before the first timed configuration of this profiler. */
+    static final int PROCESS_WARMUP_STEPS = 8;
+
+    private boolean processWarm;
     private final NDManager parent;
     private final TransformerWeights weights;
     private final String modelName;
@@ -144,6 +148,13 @@ public final class NodeProfiler {
             for (Map.Entry<Integer, List<ProfilePoint>> byRank : byFormat.getValue().entrySet()) {
                 try (NDManager scope = parent.newSubManager();
                         SequenceClassifier clf = build(scope, byFormat.getKey(), byRank.getKey())) {
+                    if (!processWarm) {
+                        // The process's first steps also pay the JIT and the allocator's first growth:
+                        // seen here as a too-slow first configuration, biasing the fit's intercept.
+                        ProfilePoint first = byRank.getValue().get(0);
+                        run(scope, clf, first.format(), first.batch(), 0, PROCESS_WARMUP_STEPS, new ArrayList<>());
+                        processWarm = true;
+                    }
                     for (ProfilePoint p : byRank.getValue()) {
                         List<Double> cpu = new ArrayList<>();
                         List<Double> seconds = run(scope, clf, p.format(), p.batch(), settings.warmupSteps(),
