@@ -19,7 +19,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code fedpipe bench step}: the LoRA training step's throughput, effective GFLOP/s, MFU and
@@ -27,10 +29,12 @@ import picocli.CommandLine.Parameters;
  * measured with and without the oneMKL vendor shim so both are reported.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks. 'bench step': the MiniLM LoRA training step per bit-width and thread count.")
+        description = {"Benchmarks. 'bench step': the MiniLM LoRA training step per bit-width and thread count.",
+                "'bench profile': profile this node (step time per bits, batch, rank; memory per bits), fit its cost "
+                        + "model and validate it on configurations not used for fitting."})
 final class BenchCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", description = "What to benchmark: step")
+    @Parameters(index = "0", description = "What to benchmark: step or profile")
     String what;
 
     @Option(names = "--model", defaultValue = "minilm-l6", description = "Model (minilm-l6). Default: ${DEFAULT-VALUE}")
@@ -40,11 +44,17 @@ final class BenchCommand implements Callable<Integer> {
             description = "Frozen base formats. Default: ${DEFAULT-VALUE}")
     List<String> bits;
 
-    @Option(names = "--threads", defaultValue = "1,2", split = ",", description = "Thread counts. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--threads", split = ",", description = "Thread counts. Default: 1,2 (step); 1 (profile, one value)")
     List<Integer> threads;
 
-    @Option(names = "--steps", defaultValue = "15", description = "Timed steps per configuration (median reported). Default: ${DEFAULT-VALUE}")
-    int steps;
+    @Option(names = "--steps", description = "Timed steps per configuration (median reported). Default: 15 (step), 5 (profile)")
+    Integer steps;
+
+    @Option(names = "--seq", defaultValue = "64", description = "Tokens per example (profile). Default: ${DEFAULT-VALUE}")
+    int seq;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--layerwise", defaultValue = "auto",
             description = "Per-block recompute: auto (on for quantized bases), true, false. Default: ${DEFAULT-VALUE}")
@@ -57,9 +67,18 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!what.equals("step")) {
-            throw new IllegalArgumentException("unknown benchmark '" + what + "'; available: step");
+        if (what.equals("profile")) {
+            List<Integer> t = threads == null ? List.of(1) : threads;
+            if (t.size() != 1 || t.get(0) < 1) {
+                throw new IllegalArgumentException("bench profile runs at one thread count, got --threads " + t);
+            }
+            return ProfileBench.run(spec.commandLine().getOut(), model, seq, t.get(0), steps == null ? 5 : steps, json);
         }
+        if (!what.equals("step")) {
+            throw new IllegalArgumentException("unknown benchmark '" + what + "'; available: step, profile");
+        }
+        List<Integer> threads = this.threads == null ? List.of(1, 2) : this.threads;
+        int steps = this.steps == null ? 15 : this.steps;
         if (!model.equalsIgnoreCase(PretrainedModels.MINILM_L6)) {
             // The step's shape is the MiniLM benchmark; other models are not wired in yet.
             throw new IllegalArgumentException("bench step measures " + PretrainedModels.MINILM_L6 + " only, not '" + model + "'");
