@@ -30,7 +30,11 @@ final class ClassMilp {
     static Planner.Choice solve(List<Candidate> candidates, double round, PlanningPolicy policy) {
         ExpressionsBasedModel model = new ExpressionsBasedModel();
         Expression oneHot = model.addExpression("one").level(1);
-        Expression finish = model.addExpression("finish").lower((1 - policy.idleTolerance()) * round).upper(round);
+        // The enumeration decides with the same bounds in floating point; a relative slack of 1e-9 keeps a
+        // column whose finish lands on T (the straggler's at T_lo) from being cut off by rounding.
+        double slack = 1e-9 * round;
+        Expression finish = model.addExpression("finish").lower((1 - policy.idleTolerance()) * round - slack)
+                .upper(round + slack);
         List<Variable[]> columns = new ArrayList<>();
         for (int c = 0; c < candidates.size(); c++) {
             Candidate cand = candidates.get(c);

@@ -111,6 +111,12 @@ public record PlanningPolicy(int seq, Set<LoraTarget> targets, List<QuantFormat>
                 idleTolerance, workWeight, maxRoundStretch, maxRoundSeconds, onNoFit, matrices);
     }
 
+    /** The same choices with another objective: idle tolerance ε, work weight λ, round stretch. */
+    public PlanningPolicy withObjective(double newIdleTolerance, double newWorkWeight, double newMaxRoundStretch) {
+        return new PlanningPolicy(seq, targets, formats, batches, ranks, minSteps, maxSteps, newIdleTolerance,
+                newWorkWeight, newMaxRoundStretch, maxRoundSeconds, onNoFit, matrices);
+    }
+
     public int maxRank() {
         return ranks.stream().mapToInt(Integer::intValue).max().orElseThrow();
     }

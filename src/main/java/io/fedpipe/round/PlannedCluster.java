@@ -16,6 +16,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * FedPipe's planner in the simulation loop: turns an experiment's nodes (compute scale, links,
@@ -63,10 +64,8 @@ public final class PlannedCluster {
     public Plan plan(Collection<MatrixId> selected) {
         PlanningPolicy policy = PlanningPolicy.defaults(seq)
                 .withChoices(spec.formats(), spec.batches(), spec.ranks(), spec.minSteps(), spec.maxSteps())
-                .withMatrices(new java.util.TreeSet<>(selected));
-        policy = new PlanningPolicy(policy.seq(), policy.targets(), policy.formats(), policy.batches(), policy.ranks(),
-                policy.minSteps(), policy.maxSteps(), spec.idleTolerance(), spec.workWeight(), spec.roundStretch(), 0,
-                PlanningPolicy.NoFit.FAIL, policy.matrices());
+                .withObjective(spec.idleTolerance(), spec.workWeight(), spec.roundStretch())
+                .withMatrices(new TreeSet<>(selected));
         return Planner.plan(shape, nodes, policy);
     }
 
