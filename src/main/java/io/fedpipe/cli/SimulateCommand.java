@@ -51,7 +51,13 @@ final class SimulateCommand implements Callable<Integer> {
         EngineSetup.start(intraOp);
         ExperimentRunner.Result result;
         try (NDManager manager = NDManager.newBaseManager(settings.resolveDevice())) {
-            result = ExperimentRunner.run(spec, manager);
+            // Progress on stderr, so stdout stays the table or clean JSON lines.
+            PrintWriter err = command.commandLine().getErr();
+            result = ExperimentRunner.run(spec, manager, r -> {
+                err.printf(Locale.ROOT, "round %d: accuracy %.4f, emulated elapsed %.1f s%n", r.round(), r.accuracy(),
+                        r.emulatedElapsedSeconds());
+                err.flush();
+            });
         }
         PrintWriter out = command.commandLine().getOut();
         if (json) {

@@ -46,6 +46,12 @@ public final class ExperimentRunner {
     private ExperimentRunner() {}
 
     public static Result run(ExperimentSpec spec, NDManager manager) throws IOException {
+        return run(spec, manager, r -> { });
+    }
+
+    /** As above, telling {@code progress} about each round's report as soon as it is made. */
+    public static Result run(ExperimentSpec spec, NDManager manager, java.util.function.Consumer<RoundReport> progress)
+            throws IOException {
         DatasetSplits splits = ClassificationTasks.load(spec.task(), spec.seed());
         ClassificationDataset train = limit(splits.train(), spec.limitTrain());
         ClassificationDataset validation = limit(splits.validation(), spec.limitValidation());
@@ -96,7 +102,7 @@ public final class ExperimentRunner {
                 planning = new FedPipePlanning(spec, models, manager, nodes, List.copyOf(matrices), cluster,
                         planRecords);
             }
-            List<RoundReport> reports = simulator.run(spec.rounds(), spec.maxSeconds(), planning, manager);
+            List<RoundReport> reports = simulator.run(spec.rounds(), spec.maxSeconds(), planning, manager, progress);
             return new Result(reports, sizes, validation.size(), train.numLabels(), planRecords);
         }
     }

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.function.IntFunction;
 
 /**
@@ -94,6 +95,12 @@ public final class InProcessSimulator {
      * {@code maxEmulatedSeconds}: methods compared at equal (emulated) time rather than equal rounds.
      */
     public List<RoundReport> run(int rounds, double maxEmulatedSeconds, RoundPlanning planning, NDManager manager) {
+        return run(rounds, maxEmulatedSeconds, planning, manager, r -> { });
+    }
+
+    /** As above, telling {@code progress} about each report as soon as it is made (round 0 included). */
+    public List<RoundReport> run(int rounds, double maxEmulatedSeconds, RoundPlanning planning, NDManager manager,
+            Consumer<RoundReport> progress) {
         if (!(maxEmulatedSeconds > 0)) {
             throw new IllegalArgumentException("the emulated time limit must be positive: " + maxEmulatedSeconds);
         }
@@ -102,6 +109,7 @@ public final class InProcessSimulator {
         List<RoundReport> reports = new ArrayList<>();
         ClassificationMetrics start = models.evaluate(manager, global, validation);
         reports.add(new RoundReport(0, start.accuracy(), start.macroF1(), 0, 0, Map.of(), List.of(), List.of()));
+        progress.accept(reports.get(0));
         for (int round = 0; round < rounds && clock.elapsed() < maxEmulatedSeconds; round++) {
             Planned planned = planning.plan(round, global);
             RoundStep step = runRound(round, engine.configure(round, planned.plans()), planned, global);
@@ -112,6 +120,7 @@ public final class InProcessSimulator {
             ClassificationMetrics m = models.evaluate(manager, global, validation);
             reports.add(new RoundReport(round + 1, m.accuracy(), m.macroF1(), roundSeconds, elapsed, step.nodes,
                     step.outcome.result().rejected(), step.outcome.result().failures()));
+            progress.accept(reports.get(reports.size() - 1));
         }
         return reports;
     }
