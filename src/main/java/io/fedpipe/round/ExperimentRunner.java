@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import io.fedpipe.data.ClassificationDataset;
 import io.fedpipe.data.ClassificationTasks;
 import io.fedpipe.data.DatasetSplits;
+import io.fedpipe.importance.ImportanceSchedule;
 import io.fedpipe.importance.ImportanceSelection;
 import io.fedpipe.lora.MatrixId;
 import io.fedpipe.model.PretrainedModels;
@@ -137,8 +138,8 @@ public final class ExperimentRunner {
         @Override
         public InProcessSimulator.Planned plan(int round, GlobalModel global) {
             ExperimentSpec.ImportanceSpec importance = spec.importance();
-            boolean probe = importance != null
-                    && (round == 0 || importance.refreshEvery() > 0 && round % importance.refreshEvery() == 0);
+            boolean probe = importance != null && (round == 0
+                    || importance.refreshEvery() > 0 && new ImportanceSchedule(importance.refreshEvery()).refreshesAt(round));
             if (current != null && !probe) {
                 return new InProcessSimulator.Planned(current, Map.of(), memory);
             }
