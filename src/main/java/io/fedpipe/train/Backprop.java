@@ -85,8 +85,13 @@ public final class Backprop {
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     seed(objective, dropoutSeed, i);
                     NDArray out = objective.block(i, in, batch, true);
-                    // Vector-Jacobian product with the upstream gradient, without building out·g.
-                    JniUtils.backward((PtNDArray) out, (PtNDArray) upstream, false, false);
+                    // The first block without adapters, on a frozen embedding, has nothing to differentiate:
+                    // its output has no autograd node. (hasGradient() is no test for this: DJL caches it.)
+                    String gradFn = JniUtils.getGradientFunctionNames((PtNDArray) out);
+                    if (gradFn != null && !gradFn.isEmpty()) {
+                        // Vector-Jacobian product with the upstream gradient, without building out·g.
+                        JniUtils.backward((PtNDArray) out, (PtNDArray) upstream, false, false);
+                    }
                 }
                 upstream.close();
                 upstream = needInputGrad ? gradientOf(in, step) : null;

@@ -48,6 +48,43 @@ class SimulateCommandTest {
     }
 
     @Test
+    void plannedExperimentProbesSelectsAndPlansBeforeTraining() throws IOException {
+        Path task = ThreeTopicTask.write(dir.resolve("task"), 40, 12, 3);
+        Path file = dir.resolve("planned.conf");
+        Files.writeString(file, """
+                task = "%s"
+                strategy = fedpipe
+                setting = tiny
+                rounds = 1
+                targets = "q,v"
+                alpha = 4
+                lr = 5e-3
+                max-length = 24
+                seed = 3
+                planner { formats = "fp32,int8", batches = [4], ranks = [2, 4], min-steps = 2, max-steps = 8 }
+                importance { matrices = 5, probe-steps = 2, probe-rank = 2 }
+                nodes = [
+                  { name = fast, memory-mb = 1000 }
+                  { name = slow, compute-scale = 0.25, uplink-mbps = 10, downlink-mbps = 10, memory-mb = 1000 }
+                ]
+                """.formatted(task.toString().replace("\\", "\\\\")));
+        CliRun table = cli("simulate", file.toString(), "--threads", "1");
+        assertEquals(0, table.exitCode(), table.err());
+        assertTrue(table.out().contains("before round 1, 5 matrices selected"), table.out());
+        assertTrue(table.out().contains("plan for minilm-l6"), table.out());
+        assertTrue(!table.out().contains("failed"), "every node trains, on any base: " + table.out());
+        CliRun o = cli("simulate", file.toString(), "--json", "--threads", "1");
+        assertEquals(0, o.exitCode(), o.err());
+        JsonNode one = new ObjectMapper().readTree(o.out().lines().toList().get(1));
+        JsonNode fast = one.get("nodes").get("fast");
+        JsonNode slow = one.get("nodes").get("slow");
+        assertEquals(5, fast.get("matrices").asInt(), "the selection, not all 12 candidates");
+        assertTrue(fast.get("steps").asInt() > slow.get("steps").asInt(), "the 4x slower node does fewer steps: " + one);
+        assertTrue(slow.get("setupSeconds").asDouble() > 0, "the probe counts in the first round: " + one);
+        assertTrue(o.err().contains("round 1: accuracy"), "progress on stderr: " + o.err());
+    }
+
+    @Test
     void tinyExperimentPrintsOneJsonLinePerRound() throws IOException {
         CliRun o = cli("simulate", experiment("fedpipe", 1).toString(), "--json", "--threads", "1");
         assertEquals(0, o.exitCode(), o.err());

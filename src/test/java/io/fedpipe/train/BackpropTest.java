@@ -52,6 +52,28 @@ class BackpropTest {
         assertTrue(maxDiff < 1e-6, "layerwise vs whole max diff " + maxDiff);
     }
 
+    @Test
+    void layerwiseWorksWhenTheFirstBlockHasNoAdapter() {
+        TransformerConfig c = TinyModels.bert();
+        // Only the last layer's v is adapted (importance may select no first-layer matrix): block 0
+        // then has nothing to differentiate, which must not fail the backward pass.
+        java.util.Map<io.fedpipe.lora.MatrixId, Integer> ranks = java.util.Map.of(
+                new io.fedpipe.lora.MatrixId(c.layers() - 1, LoraTarget.V), 3);
+        LoraConfig lora = new LoraConfig(ranks, 6f, 0f);
+        List<float[]> whole = gradients(c, lora, false);
+        List<float[]> layerwise = gradients(c, lora, true);
+        double maxDiff = 0;
+        double maxAbs = 0;
+        for (int i = 0; i < whole.size(); i++) {
+            for (int j = 0; j < whole.get(i).length; j++) {
+                maxDiff = Math.max(maxDiff, Math.abs(whole.get(i)[j] - layerwise.get(i)[j]));
+                maxAbs = Math.max(maxAbs, Math.abs(whole.get(i)[j]));
+            }
+        }
+        assertTrue(maxAbs > 1e-4, "gradients are trivially zero: " + maxAbs);
+        assertTrue(maxDiff < 1e-6, "layerwise vs whole max diff " + maxDiff);
+    }
+
     private static List<float[]> gradients(TransformerConfig c, LoraConfig lora, boolean layerwise) {
         try (NDManager m = NDManager.newBaseManager();
                 SequenceClassifier clf = new SequenceClassifier(TransformerModel.create(m,
