@@ -12,6 +12,7 @@ import io.fedpipe.cluster.protocol.ServiceKeys;
 import io.fedpipe.cluster.scheduler.SchedulerState.JobEntry;
 import io.fedpipe.cluster.wire.WireMessage;
 import io.fedpipe.round.NodeRoundPlan;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -24,6 +25,7 @@ import java.util.TreeSet;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -116,7 +118,10 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
     }
 
     private Scheduler(ActorContext<Command> ctx, TimerScheduler<Command> timers, SchedulerSettings settings) {
-        super(PersistenceId.ofUniqueId(settings.persistenceId()));
+        // A journal that fails (database down, schema missing) restarts the scheduler with back-off
+        // instead of stopping it: the singleton must come back by itself.
+        super(PersistenceId.ofUniqueId(settings.persistenceId()),
+                SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2));
         this.ctx = ctx;
         this.timers = timers;
         this.settings = settings;
@@ -589,11 +594,9 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
             toResume.add(jobId);
             return;
         }
-        ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
         for (int p = 0; p < j.job().partitions(); p++) {
             if (!j.closed().containsKey(p)) {
-                sharding.entityRefFor(ServiceKeys.AGGREGATOR, ServiceKeys.aggregatorEntityId(jobId, p))
-                        .tell(new JobProtocol.OpenRound(j.job(), p, j.round(), plans, trainers, dataPlane));
+                tellPartition(jobId, p, new JobProtocol.OpenRound(j.job(), p, j.round(), plans, trainers, dataPlane));
             }
         }
     }
@@ -602,10 +605,9 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
         JobEntry j = s.job(jobId);
         timers.cancel(new PrepareTimedOut(jobId));
         JobProtocol.FinishJob msg = new JobProtocol.FinishJob(jobId, reason);
-        ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
         if (j.round() > 0) {
             for (int p = 0; p < j.job().partitions(); p++) {
-                sharding.entityRefFor(ServiceKeys.AGGREGATOR, ServiceKeys.aggregatorEntityId(jobId, p)).tell(msg);
+                tellPartition(jobId, p, msg);
             }
         }
         for (String node : j.participants()) {
@@ -613,6 +615,21 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
             if (t != null) {
                 t.tell(msg);
             }
+        }
+    }
+
+    /**
+     * To aggregator partition {@code jobId/p} through sharding. The data plane initialises the
+     * entity type on every node (a proxy where the node lacks the aggregator role); without it
+     * there is no region to send to, which is logged rather than crashing the scheduler.
+     */
+    private void tellPartition(String jobId, int partition, JobProtocol.AggregatorCommand msg) {
+        try {
+            ClusterSharding.get(ctx.getSystem())
+                    .entityRefFor(ServiceKeys.AGGREGATOR, ServiceKeys.aggregatorEntityId(jobId, partition)).tell(msg);
+        } catch (IllegalStateException e) {
+            ctx.getLog().error("cannot reach aggregator {}/{}: {} (is the '{}' entity initialised on this node?)", jobId,
+                    partition, e.getMessage(), ServiceKeys.AGGREGATOR_TYPE_NAME);
         }
     }
 }
