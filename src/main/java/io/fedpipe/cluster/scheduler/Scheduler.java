@@ -126,7 +126,13 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
         this.timers = timers;
         this.settings = settings;
         this.dataPlane = ctx.messageAdapter(JobProtocol.SchedulerEvent.class, FromDataPlane::new);
-        ActorRef<NodeProtocol.Register> registrar = ctx.messageAdapter(NodeProtocol.Register.class, Registering::new);
+        // A child registers, not an adapter: all of an actor's message adapters share one reference,
+        // and the cluster receptionist fails when one reference both registers and subscribes.
+        ActorRef<Command> self = ctx.getSelf();
+        ActorRef<NodeProtocol.Register> registrar = ctx.spawn(Behaviors.<NodeProtocol.Register>receiveMessage(r -> {
+            self.tell(new Registering(r));
+            return Behaviors.same();
+        }), "registrar");
         ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.SCHEDULER, registrar));
         ctx.getSystem().receptionist().tell(Receptionist.subscribe(ServiceKeys.TRAINER,
                 ctx.messageAdapter(Receptionist.Listing.class, TrainersListed::new)));
