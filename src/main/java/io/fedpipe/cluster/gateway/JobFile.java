@@ -211,7 +211,8 @@ public final class JobFile {
             try {
                 return get.get();
             } catch (ConfigException e) {
-                throw error(key, oneLine(e.getMessage().replaceFirst("^.*?: \\d+: ", "")));
+                throw error(key, oneLine(e.getMessage().replaceFirst("^.*?: \\d+: ", "")
+                        .replaceFirst("^Invalid value at '[^']*': ", "")));
             }
         }
 

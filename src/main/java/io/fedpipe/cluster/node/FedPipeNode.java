@@ -50,8 +50,8 @@ public final class FedPipeNode {
 
     /**
      * Everything a node does once its actor system exists: creates the H2 schema when configured,
-     * starts its part of the control plane ({@link ControlPlane}), binds Pekko Management, joins {@code seeds}, then logs one line with its address, roles and
-     * management URL.
+     * starts its part of the control plane ({@link ControlPlane}), binds Pekko Management, joins
+     * {@code seeds}, then logs one line with its address, roles and management URL.
      */
     public static CompletionStage<Started> init(ActorSystem<?> system, NodeSettings settings, List<Address> seeds) {
         CompletionStage<Done> schema = settings.createH2Schema()
