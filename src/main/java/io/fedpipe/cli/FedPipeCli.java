@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = FedPipeCli.Version.class,
         description = "Federated LoRA fine-tuning of language models across heterogeneous edge servers.",
-        subcommands = {TrainCommand.class, NodeCommand.class, DbSchemaCommand.class, BenchCommand.class, PlanCommand.class,
+        subcommands = {TrainCommand.class, NodeCommand.class, JobCommands.Submit.class, JobCommands.Status.class,
+                JobCommands.Watch.class, JobCommands.Cancel.class, DbSchemaCommand.class, BenchCommand.class, PlanCommand.class,
                 SimulateCommand.class, ReportCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
 public final class FedPipeCli {
 

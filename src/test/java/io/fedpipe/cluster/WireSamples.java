@@ -5,11 +5,13 @@ import io.fedpipe.aggregation.NodeUpdate;
 import io.fedpipe.aggregation.Rejection;
 import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.config.NodeRole;
+import io.fedpipe.cluster.gateway.GatewayProtocol;
 import io.fedpipe.cluster.protocol.JobDefinition;
 import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.cluster.protocol.NodeProtocol;
 import io.fedpipe.cluster.protocol.RoundProtocol;
+import io.fedpipe.cluster.scheduler.Scheduler;
 import io.fedpipe.cluster.wire.WireMessage;
 import io.fedpipe.lora.LoraTarget;
 import io.fedpipe.lora.MatrixId;
@@ -93,6 +95,39 @@ public final class WireSamples {
                 new JobProtocol.GetGlobal("job-1", 0, (ActorRef<JobProtocol.GlobalSlice>) ref),
                 new JobProtocol.GlobalSlice("job-1", 0, 3, Map.of(new MatrixId(0, LoraTarget.Q),
                         new ScaledAdapter(adapter(7, 4, 24, 24), 4.0f)), Map.of("classifier.bias", tensor(10, 3))),
-                new JobProtocol.FinishJob("job-1", "finished"));
+                new JobProtocol.FinishJob("job-1", "finished"),
+                new NodeProtocol.Register(profile("edge-b"), (ActorRef<NodeProtocol.Registered>) ref,
+                        (ActorRef<JobProtocol.TrainerCommand>) ref),
+                new GatewayProtocol.SubmitJob("wordnet.conf", "model = minilm-l6\ntask = wordnet-topics"),
+                new GatewayProtocol.GetJobStatus("job-1"),
+                new GatewayProtocol.ListJobs(),
+                new GatewayProtocol.CancelJob("job-1"),
+                new GatewayProtocol.JobAccepted("job-1"),
+                new GatewayProtocol.JobRejected("job.conf:3: key 'rounds' must be >= 1, got 0"),
+                new GatewayProtocol.JobCancelled("job-1"),
+                new GatewayProtocol.UnknownJob("job-9"),
+                new GatewayProtocol.RequestFailed("the scheduler did not answer within 10 s"),
+                new GatewayProtocol.JobList(List.of(new GatewayProtocol.JobSummary("job-1", "wordnet.conf",
+                        GatewayProtocol.JobState.RUNNING, 2, 5))),
+                jobStatus("job-1"),
+                new Scheduler.SubmitJob(job("job-1"), "wordnet.conf", (ActorRef<GatewayProtocol.Reply>) ref),
+                new Scheduler.GetJob("job-1", (ActorRef<GatewayProtocol.Reply>) ref),
+                new Scheduler.ListJobs((ActorRef<GatewayProtocol.Reply>) ref),
+                new Scheduler.CancelJob("job-1", (ActorRef<GatewayProtocol.Reply>) ref),
+                new Scheduler.GetNodes((ActorRef<Scheduler.NodeList>) ref),
+                new Scheduler.NodeList(List.of(new Scheduler.NodeView(profile("edge-a"), true, 1.5, "", true))));
+    }
+
+    /** A job status with a plan row, a closed round (NaN accuracy), an exclusion and a plan change. */
+    public static GatewayProtocol.JobStatus jobStatus(String id) {
+        GatewayProtocol.PlanRow row = new GatewayProtocol.PlanRow("edge-a", "nf4", 16, Map.of("q", 8, "v", 8), 20, 9.5,
+                10.25, 900_000_000L, 2L << 30);
+        GatewayProtocol.RoundMetrics round = new GatewayProtocol.RoundMetrics(1, 12.5, List.of(
+                new GatewayProtocol.NodeMetrics("edge-a", 9.0, 11.0, 9.5, 2000, 8000, 0.71)), List.of("edge-b: timed out"),
+                Double.NaN);
+        return new GatewayProtocol.JobStatus(id, "wordnet.conf", GatewayProtocol.JobState.RUNNING, 2, 5, "minilm-l6",
+                "wordnet-topics", "fedpipe", "", List.of("edge-a", "edge-b"), List.of("0.q", "1.v"), 10.25, List.of(row),
+                List.of(new GatewayProtocol.Excluded("edge-c", "nothing fits in 0.10 GB")), List.of(round),
+                List.of(new GatewayProtocol.PlanChange(2, "left: edge-b", List.of("edge-a"))));
     }
 }

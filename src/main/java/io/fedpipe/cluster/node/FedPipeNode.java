@@ -50,8 +50,8 @@ public final class FedPipeNode {
 
     /**
      * Everything a node does once its actor system exists: creates the H2 schema when configured,
-     * binds Pekko Management, joins {@code seeds}, then logs one line with its address, roles and
-     * management URL.
+     * starts its part of the control plane ({@link ControlPlane}), binds Pekko Management, joins
+     * {@code seeds}, then logs one line with its address, roles and management URL.
      */
     public static CompletionStage<Started> init(ActorSystem<?> system, NodeSettings settings, List<Address> seeds) {
         CompletionStage<Done> schema = settings.createH2Schema()
@@ -61,7 +61,9 @@ public final class FedPipeNode {
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "fedpipe-management-stop",
                 management::stop);
         Cluster.get(system).manager().tell(new JoinSeedNodes(seeds));
-        return schema.thenCompose(done -> management.start()).thenApply(uri -> {
+        // The scheduler recovers from the journal, so the control plane starts once the schema exists.
+        return schema.thenApply(done -> ControlPlane.init(system, settings.roles()))
+                .thenCompose(cp -> management.start()).thenApply(uri -> {
             Address self = Cluster.get(system).selfMember().address();
             String roles = settings.roles().stream().map(NodeRole::key).collect(Collectors.joining(","));
             log.info("fedpipe node {} at {} roles [{}] management {} seeds {} wire {}", settings.name(), self, roles,

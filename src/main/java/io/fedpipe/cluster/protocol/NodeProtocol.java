@@ -9,12 +9,21 @@ public interface NodeProtocol {
     /**
      * Sent when a node starts, and again when the scheduler singleton has moved (its state is
      * recovered from the journal, so a repeated registration with the same profile changes nothing).
+     * {@code trainer} is the node's trainer (the reference it registered under
+     * {@link ServiceKeys#TRAINER}), or null: then the scheduler pairs the node with the listed
+     * trainer at the address of {@code replyTo} (one trainer per JVM).
      */
-    record Register(NodeProfile profile, ActorRef<Registered> replyTo) implements WireMessage {
+    record Register(NodeProfile profile, ActorRef<Registered> replyTo, ActorRef<JobProtocol.TrainerCommand> trainer)
+            implements WireMessage {
         public Register {
             if (profile == null || replyTo == null) {
                 throw new IllegalArgumentException("a registration needs a profile and a reply address");
             }
+        }
+
+        /** A registration that leaves finding the trainer to the Receptionist listing. */
+        public Register(NodeProfile profile, ActorRef<Registered> replyTo) {
+            this(profile, replyTo, null);
         }
     }
 

@@ -1,0 +1,138 @@
+package io.fedpipe.cluster.gateway;
+
+import io.fedpipe.cluster.wire.WireMessage;
+import java.util.List;
+
+/**
+ * What users ask the cluster about jobs, and what it answers: plain records with no actor
+ * references, so any transport can carry them. Cluster Client is one ({@link ClusterClientEndpoint},
+ * {@link GatewayClient}); the management routes ask the scheduler for the same replies. The view
+ * records ({@link PlanRow}, {@link RoundMetrics}, ...) are also what the scheduler journals.
+ */
+public interface GatewayProtocol {
+
+    /** A request a client sends. */
+    sealed interface Request extends WireMessage permits SubmitJob, GetJobStatus, ListJobs, CancelJob {}
+
+    /** Submit a job: the text of a job file ({@link JobFile}) and a name for it (the file name). */
+    record SubmitJob(String name, String jobFile) implements Request {
+        public SubmitJob {
+            if (name == null || name.isBlank() || jobFile == null) {
+                throw new IllegalArgumentException("a job submission needs a name and the job file's text");
+            }
+        }
+    }
+
+    record GetJobStatus(String jobId) implements Request {}
+
+    record ListJobs() implements Request {}
+
+    record CancelJob(String jobId) implements Request {}
+
+    /** An answer. */
+    sealed interface Reply extends WireMessage
+            permits JobAccepted, JobRejected, JobStatus, JobList, JobCancelled, UnknownJob, RequestFailed {}
+
+    record JobAccepted(String jobId) implements Reply {}
+
+    /** The job was not accepted: an invalid file (one line naming file, line and key) or no node to run it. */
+    record JobRejected(String reason) implements Reply {}
+
+    record JobCancelled(String jobId) implements Reply {}
+
+    record UnknownJob(String jobId) implements Reply {}
+
+    /** The request could not be answered (e.g. the scheduler did not answer in time). */
+    record RequestFailed(String reason) implements Reply {}
+
+    /** A job's lifecycle. */
+    enum JobState {
+        /** Trainers load the model and data and probe importance. */
+        PREPARING,
+        /** Rounds are running. */
+        RUNNING,
+        FINISHED,
+        CANCELLED,
+        FAILED;
+
+        public boolean over() {
+            return this == FINISHED || this == CANCELLED || this == FAILED;
+        }
+    }
+
+    record JobSummary(String jobId, String name, JobState state, int round, int rounds) {}
+
+    record JobList(List<JobSummary> jobs) implements Reply {
+        public JobList {
+            jobs = List.copyOf(jobs);
+        }
+    }
+
+    /**
+     * One node's row of the current plan.
+     *
+     * @param ranks                  LoRA rank per adapted target (q, k, ...)
+     * @param plannedComputeSeconds  the planner's predicted compute time per round
+     * @param plannedFinishSeconds   predicted compute plus transfer
+     */
+    record PlanRow(String nodeId, String bits, int batch, java.util.Map<String, Integer> ranks, int steps,
+            double plannedComputeSeconds, double plannedFinishSeconds, long memoryBytes, long memoryBudget) {
+        public PlanRow {
+            ranks = java.util.Map.copyOf(ranks);
+        }
+    }
+
+    /** A node the planner left out, and why. */
+    record Excluded(String nodeId, String reason) {}
+
+    /**
+     * One node's part in a closed round (over all partitions: bytes summed, times the longest).
+     *
+     * @param computeSeconds the node's measured compute time
+     * @param trainSeconds   the node's wall time for the round's training
+     * @param plannedSeconds the plan's predicted compute time for it
+     */
+    record NodeMetrics(String nodeId, double computeSeconds, double trainSeconds, double plannedSeconds,
+            long bytesUp, long bytesDown, double loss) {}
+
+    /**
+     * A closed round.
+     *
+     * @param roundSeconds from opening to the last partition's close
+     * @param accuracy     validation accuracy, when the data plane reports one (NaN otherwise)
+     */
+    record RoundMetrics(int round, double roundSeconds, List<NodeMetrics> nodes, List<String> failures,
+            double accuracy) {
+        public RoundMetrics {
+            nodes = List.copyOf(nodes);
+            failures = List.copyOf(failures);
+        }
+    }
+
+    /** A re-plan: before which round, and why. */
+    record PlanChange(int beforeRound, String reason, List<String> nodes) {
+        public PlanChange {
+            nodes = List.copyOf(nodes);
+        }
+    }
+
+    /**
+     * Everything about one job.
+     *
+     * @param round     the round now open (0 before the first)
+     * @param selected  matrices that carry adapters ({@code layer.target})
+     */
+    record JobStatus(String jobId, String name, JobState state, int round, int rounds, String model, String task,
+            String strategy, String reason, List<String> participants, List<String> selected, double plannedRoundSeconds,
+            List<PlanRow> plan, List<Excluded> excluded, List<RoundMetrics> history, List<PlanChange> planChanges)
+            implements Reply {
+        public JobStatus {
+            participants = List.copyOf(participants);
+            selected = List.copyOf(selected);
+            plan = List.copyOf(plan);
+            excluded = List.copyOf(excluded);
+            history = List.copyOf(history);
+            planChanges = List.copyOf(planChanges);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package io.fedpipe.cluster.gateway;
+
+import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.cluster.scheduler.Scheduler;
+import java.util.Locale;
+import java.util.UUID;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * Where users' requests enter the cluster (DESIGN.md §2): validates job files ({@link JobFile}),
+ * gives each job an id, and hands requests to the scheduler singleton, which answers the
+ * requester directly. Transport-neutral: it takes {@link GatewayProtocol.Request}s with a reply
+ * address, whatever carried them ({@link ClusterClientEndpoint} for Cluster Client).
+ */
+public final class JobGateway extends AbstractBehavior<JobGateway.Request> {
+
+    /** A request and where its answer goes. */
+    public record Request(GatewayProtocol.Request request, ActorRef<GatewayProtocol.Reply> replyTo) {}
+
+    private final ActorRef<Scheduler.Command> scheduler;
+
+    public static Behavior<Request> create(ActorRef<Scheduler.Command> scheduler) {
+        return Behaviors.setup(ctx -> new JobGateway(ctx, scheduler));
+    }
+
+    private JobGateway(ActorContext<Request> ctx, ActorRef<Scheduler.Command> scheduler) {
+        super(ctx);
+        this.scheduler = scheduler;
+    }
+
+    @Override
+    public Receive<Request> createReceive() {
+        return newReceiveBuilder().onMessage(Request.class, this::onRequest).build();
+    }
+
+    private Behavior<Request> onRequest(Request r) {
+        GatewayProtocol.Request q = r.request();
+        if (q instanceof GatewayProtocol.SubmitJob s) {
+            JobDefinition job;
+            try {
+                job = JobFile.parse(s.jobFile(), s.name(), newJobId(s.name()));
+            } catch (IllegalArgumentException e) {
+                getContext().getLog().info("job file {} rejected: {}", s.name(), e.getMessage());
+                r.replyTo().tell(new GatewayProtocol.JobRejected(e.getMessage()));
+                return this;
+            }
+            scheduler.tell(new Scheduler.SubmitJob(job, s.name(), r.replyTo()));
+        } else if (q instanceof GatewayProtocol.GetJobStatus g) {
+            scheduler.tell(new Scheduler.GetJob(g.jobId(), r.replyTo()));
+        } else if (q instanceof GatewayProtocol.ListJobs) {
+            scheduler.tell(new Scheduler.ListJobs(r.replyTo()));
+        } else if (q instanceof GatewayProtocol.CancelJob c) {
+            scheduler.tell(new Scheduler.CancelJob(c.jobId(), r.replyTo()));
+        }
+        return this;
+    }
+
+    /**
+     * {@code <name>-<8 hex>}: the file name without {@code .conf}, reduced to {@code [a-z0-9-]}
+     * (the id becomes part of sharded entity ids and metric labels), plus a random suffix.
+     */
+    static String newJobId(String name) {
+        String base = name.toLowerCase(Locale.ROOT).replaceFirst("\\.conf$", "").replaceAll("[^a-z0-9-]+", "-")
+                .replaceAll("^-+|-+$", "");
+        base = base.isEmpty() ? "job" : base.substring(0, Math.min(40, base.length()));
+        return base + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+}

@@ -1,0 +1,176 @@
+package io.fedpipe.cluster.scheduler;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fedpipe.cluster.gateway.GatewayProtocol.Excluded;
+import io.fedpipe.cluster.gateway.GatewayProtocol.PlanRow;
+import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.cluster.protocol.NodeProfile;
+import io.fedpipe.importance.ImportanceSelection;
+import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.lora.MatrixId;
+import io.fedpipe.model.PretrainedModels;
+import io.fedpipe.model.hf.HfConfigs;
+import io.fedpipe.planning.DevicePreset;
+import io.fedpipe.planning.ModelShape;
+import io.fedpipe.planning.NodeSpec;
+import io.fedpipe.planning.Plan;
+import io.fedpipe.planning.Planner;
+import io.fedpipe.planning.PlanningPolicy;
+import io.fedpipe.quant.QuantFormat;
+import io.fedpipe.round.NodeRoundPlan;
+import io.fedpipe.round.PlannedCluster;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The scheduler's brain as pure functions: which matrices a job adapts (importance), and the
+ * per-node plan (the {@link Planner}) for the nodes that prepared it. Nodes are described to the
+ * planner as {@code PlannedCluster} does for a simulation: one device preset (this machine's
+ * {@code cpu-2core} by default) scaled by each node's compute scale, its memory budget, links
+ * and data size; a node that proved slower than declared is scaled down by its measured slowdown.
+ */
+public final class JobPlanning {
+
+    private JobPlanning() {}
+
+    /** A node as the planner needs it. */
+    public record NodeInput(NodeProfile profile, double slowdown, long dataSize) {}
+
+    /** A plan in the form the scheduler journals. */
+    public record Result(double roundSeconds, List<PlanRow> rows, List<Excluded> excluded) {}
+
+    /** The model's shape: a preset, or the config.json of a model directory. */
+    public static ModelShape shape(String model) {
+        if (model.equalsIgnoreCase(PretrainedModels.MINILM_L6)) {
+            return ModelShape.preset(PretrainedModels.MINILM_L6);
+        }
+        Path config = Path.of(model).resolve("config.json");
+        try {
+            return ModelShape.of(Path.of(model).getFileName().toString(),
+                    HfConfigs.fromJson(new ObjectMapper().readTree(Files.readAllBytes(config)), config.toString()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the model config " + config + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static Set<LoraTarget> targets(JobDefinition job) {
+        Set<LoraTarget> out = EnumSet.noneOf(LoraTarget.class);
+        job.targets().forEach(t -> out.add(LoraTarget.parse(t)));
+        return out;
+    }
+
+    /** Every candidate matrix of the job: its targets in every layer. */
+    public static List<MatrixId> candidates(JobDefinition job) {
+        return PlannedCluster.allMatrices(shape(job.model()), targets(job));
+    }
+
+    public static String key(MatrixId id) {
+        return id.toString();
+    }
+
+    /** The inverse of {@link MatrixId#toString()}: {@code 3.q}. */
+    public static MatrixId parse(String key) {
+        int dot = key.indexOf('.');
+        if (dot < 1) {
+            throw new IllegalArgumentException("not a matrix id (layer.target): '" + key + "'");
+        }
+        return new MatrixId(Integer.parseInt(key.substring(0, dot)), LoraTarget.parse(key.substring(dot + 1)));
+    }
+
+    public static Map<String, Double> keyed(Map<MatrixId, Double> scores) {
+        Map<String, Double> out = new TreeMap<>();
+        scores.forEach((id, s) -> out.put(key(id), s));
+        return out;
+    }
+
+    /**
+     * The matrices that get adapters: the job's budget of the most important ones (combined over
+     * the nodes' probes, weighted by data size: {@link ImportanceSelection}), or every candidate
+     * when the job asks for no probe or no node returned scores.
+     */
+    public static List<String> select(JobDefinition job, Map<String, SchedulerState.Prepared> prepared) {
+        List<ImportanceSelection.NodeScores> scores = new ArrayList<>();
+        new TreeMap<>(prepared).forEach((node, p) -> {
+            if (!p.importance().isEmpty() && p.importance().values().stream().mapToDouble(Double::doubleValue).sum() > 0) {
+                Map<MatrixId, Double> s = new TreeMap<>();
+                p.importance().forEach((k, v) -> s.put(parse(k), v));
+                scores.add(new ImportanceSelection.NodeScores(node, Math.max(1, p.trainExamples()), s));
+            }
+        });
+        if (job.importanceMatrices() == 0 || scores.isEmpty()) {
+            return candidates(job).stream().map(JobPlanning::key).toList();
+        }
+        ImportanceSelection.Result r = ImportanceSelection.select(scores,
+                new ImportanceSelection.Budget.Matrices(job.importanceMatrices()));
+        return r.selectedIds().stream().map(JobPlanning::key).toList();
+    }
+
+    /** The job's planning policy over {@code selected}; a node that fits nothing is left out with its reason. */
+    public static PlanningPolicy policy(JobDefinition job, List<String> selected) {
+        List<QuantFormat> formats = job.formats().stream().map(QuantFormat::parse).toList();
+        PlanningPolicy p = PlanningPolicy.defaults(job.maxLength()).withTargets(targets(job))
+                .withChoices(formats, job.batches(), job.ranks(), job.minSteps(), job.maxSteps())
+                .withNoFit(PlanningPolicy.NoFit.EXCLUDE);
+        Set<MatrixId> ids = new TreeSet<>();
+        selected.forEach(k -> ids.add(parse(k)));
+        return ids.isEmpty() ? p : p.withMatrices(ids);
+    }
+
+    /** Plans {@code nodes} (sorted by id for a deterministic plan); throws when no node can train. */
+    public static Result plan(JobDefinition job, List<String> selected, List<NodeInput> nodes, String device) {
+        DevicePreset preset = DevicePreset.preset(device);
+        List<NodeSpec> specs = nodes.stream().sorted(Comparator.comparing(n -> n.profile().nodeId()))
+                .map(n -> new NodeSpec(n.profile().nodeId(), preset, n.profile().memoryBytes(),
+                        n.profile().computeScale() / n.slowdown(), n.profile().uplinkMbps(), n.profile().downlinkMbps(),
+                        n.dataSize()))
+                .toList();
+        Plan plan = Planner.plan(shape(job.model()), specs, policy(job, selected));
+        List<PlanRow> rows = plan.nodes().stream().map(n -> new PlanRow(n.node(), n.bits().configName(), n.batch(),
+                n.ranks(), n.steps(), n.computeSeconds(), n.finishSeconds(), n.memory().total(), n.memoryBudget())).toList();
+        List<Excluded> excluded = plan.excluded().stream().map(e -> new Excluded(e.node(), e.reason())).toList();
+        return new Result(plan.roundSeconds(), rows, excluded);
+    }
+
+    /** The plan's rows as the data plane's round plans: each node's rank on every selected matrix. */
+    public static List<NodeRoundPlan> roundPlans(List<PlanRow> rows, List<String> selected) {
+        List<NodeRoundPlan> out = new ArrayList<>();
+        for (PlanRow r : rows) {
+            Map<MatrixId, Integer> ranks = new TreeMap<>();
+            for (String k : selected) {
+                MatrixId id = parse(k);
+                Integer rank = r.ranks().get(id.target().key());
+                if (rank != null) {
+                    ranks.put(id, rank);
+                }
+            }
+            out.add(new NodeRoundPlan(r.nodeId(), ranks, r.steps(), r.batch(), r.bits()));
+        }
+        return out;
+    }
+
+    /** Base format and batch of each node's probe: its row in a plan over every candidate. */
+    public record Probe(String bits, int batch) {}
+
+    public static Map<String, Probe> probeSettings(JobDefinition job, List<NodeInput> nodes, String device) {
+        Map<String, Probe> out = new TreeMap<>();
+        Probe fallback = new Probe(job.formats().get(job.formats().size() - 1), job.batches().get(0));
+        try {
+            Result r = plan(job, List.of(), nodes, device);
+            r.rows().forEach(row -> out.put(row.nodeId(), new Probe(row.bits(), row.batch())));
+        } catch (RuntimeException e) {
+            // Nothing fits at all: probe at the smallest settings; the real plan will say why.
+        }
+        nodes.forEach(n -> out.putIfAbsent(n.profile().nodeId(), fallback));
+        return out;
+    }
+}

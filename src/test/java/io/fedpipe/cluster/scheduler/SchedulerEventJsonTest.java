@@ -1,0 +1,134 @@
+package io.fedpipe.cluster.scheduler;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.typesafe.config.ConfigFactory;
+import io.fedpipe.cluster.WireSamples;
+import io.fedpipe.cluster.config.NodeConfig;
+import io.fedpipe.cluster.gateway.GatewayProtocol;
+import io.fedpipe.cluster.protocol.JobProtocol.NodeRoundStats;
+import io.fedpipe.cluster.scheduler.SchedulerState.JobEntry;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializer;
+import org.apache.pekko.serialization.Serializers;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every persisted scheduler event and the state snapshot go through Jackson JSON and back
+ * unchanged; the state's round metrics and slow-node hysteresis follow from the events.
+ */
+class SchedulerEventJsonTest {
+
+    @TempDir
+    Path dir;
+
+    private static final Instant T0 = Instant.parse("2025-03-01T10:00:00Z");
+    private static final GatewayProtocol.PlanRow ROW_A = new GatewayProtocol.PlanRow("edge-a", "fp32", 16,
+            Map.of("q", 8), 20, 4.0, 4.5, 800_000_000L, 2L << 30);
+    private static final GatewayProtocol.PlanRow ROW_B = new GatewayProtocol.PlanRow("edge-b", "nf4", 8,
+            Map.of("q", 4), 10, 4.0, 4.6, 300_000_000L, 1L << 30);
+
+    static List<SchedulerEvent> events() {
+        return List.of(
+                new SchedulerEvent.NodeJoined(WireSamples.profile("edge-a"), T0),
+                new SchedulerEvent.NodeJoined(WireSamples.profile("edge-b"), T0),
+                new SchedulerEvent.JobSubmitted(WireSamples.job("job-1"), "wordnet.conf", List.of("edge-a", "edge-b"), T0),
+                new SchedulerEvent.NodePrepared("job-1", "edge-a", 600, Map.of("0.q", 0.5, "1.v", 0.25), 1.5, T0),
+                new SchedulerEvent.NodeRefused("job-1", "edge-c", "no data directory", T0),
+                new SchedulerEvent.NodePrepared("job-1", "edge-b", 300, Map.of(), 0, T0),
+                new SchedulerEvent.PlanChosen("job-1", List.of("0.q", "1.q"), 4.6, List.of(ROW_A, ROW_B),
+                        List.of(new GatewayProtocol.Excluded("edge-c", "nothing fits")), T0),
+                new SchedulerEvent.RoundOpened("job-1", 1, T0),
+                closed(1, 0, 9.0, T0.plusSeconds(10)),
+                closed(1, 1, 9.0, T0.plusSeconds(11)),
+                new SchedulerEvent.RoundOpened("job-1", 2, T0.plusSeconds(12)),
+                closed(2, 0, 10.0, T0.plusSeconds(22)),
+                closed(2, 1, 10.0, T0.plusSeconds(23)),
+                new SchedulerEvent.NodeSlowed("edge-b", "job-1", 2, 2.5, T0.plusSeconds(23)),
+                new SchedulerEvent.NodeLeft("edge-a", "unreachable", T0.plusSeconds(23)),
+                new SchedulerEvent.PlanChanged("job-1", 3, "left: edge-a; edge-b ran 2.50x its plan for 2 rounds", 9.0,
+                        List.of(ROW_B), List.of(), T0.plusSeconds(23)),
+                new SchedulerEvent.RoundOpened("job-1", 3, T0.plusSeconds(24)),
+                new SchedulerEvent.JobCancelled("job-1", "cancelled by a user", T0.plusSeconds(30)),
+                new SchedulerEvent.JobFinished("job-2", T0),
+                new SchedulerEvent.JobFailed("job-3", "planning failed: nothing fits", T0));
+    }
+
+    /** Partition {@code p} closed {@code round}: edge-a on plan (3 s of 4), edge-b at {@code bSeconds} (plan 4 s). */
+    private static SchedulerEvent.PartitionClosed closed(int round, int p, double bSeconds, Instant at) {
+        return new SchedulerEvent.PartitionClosed("job-1", round, p, List.of(
+                new NodeRoundStats("edge-a", 4000, 1000, 2.5, 0.8 - 0.1 * round, 3000),
+                new NodeRoundStats("edge-b", 4000, 500, bSeconds, 0.9 - 0.1 * round, bSeconds * 1000)),
+                p == 1 ? List.of("edge-c: timed out") : List.of(), at);
+    }
+
+    private static SchedulerState fold(List<SchedulerEvent> events) {
+        SchedulerState s = SchedulerState.empty();
+        for (SchedulerEvent e : events) {
+            s = s.apply(e);
+        }
+        return s;
+    }
+
+    @Test
+    void everyEventAndTheSnapshotRoundTripThroughJackson() {
+        ActorTestKit kit = ActorTestKit.create("json", NodeConfig.layered(ConfigFactory.parseString(
+                "pekko.actor.provider = local\nfedpipe.node.data-dir = \"" + dir + "\"")));
+        try {
+            Serialization serialization = SerializationExtension.get(kit.system());
+            List<Object> samples = new java.util.ArrayList<>(events());
+            samples.add(fold(events()));
+            for (Object m : samples) {
+                Serializer s = serialization.findSerializerFor(m);
+                assertEquals("JacksonJsonSerializer", s.getClass().getSimpleName(), m.getClass().getName());
+                byte[] bytes = serialization.serialize(m).get();
+                Object back = serialization.deserialize(bytes, s.identifier(), Serializers.manifestFor(s, m)).get();
+                assertEquals(m, back, m.getClass().getSimpleName());
+            }
+            Set<Class<?>> permitted = Arrays.stream(SchedulerEvent.class.getPermittedSubclasses()).collect(Collectors.toSet());
+            assertEquals(permitted, events().stream().map(Object::getClass).collect(Collectors.toSet()),
+                    "a sample of every event");
+        } finally {
+            kit.shutdownTestKit();
+        }
+    }
+
+    @Test
+    void closedRoundsBecomeMetricsAndTwoSlowRoundsAStreak() {
+        SchedulerState afterTwo = fold(events().subList(0, 13));
+        JobEntry j = afterTwo.job("job-1");
+        assertEquals(2, j.history().size());
+        GatewayProtocol.RoundMetrics r2 = j.history().get(1);
+        assertEquals(11.0, r2.roundSeconds(), 1e-9, "opened at +12 s, last partition closed at +23 s");
+        assertEquals(List.of("edge-c: timed out"), r2.failures());
+        GatewayProtocol.NodeMetrics b = r2.nodes().get(1);
+        assertEquals("edge-b", b.nodeId());
+        assertEquals(List.of(10.0, 10.0, 4.0), List.of(b.trainSeconds(), b.computeSeconds(), b.plannedSeconds()));
+        assertEquals(1000, b.bytesUp(), "2 partitions x 500");
+        assertEquals(0.7, b.loss(), 1e-12);
+        // edge-b took 9 s then 10 s against a 4 s plan (> 1.5x twice); edge-a 3 s (0.75x).
+        assertEquals(Map.of("edge-b", 2), j.slowStreak());
+        assertEquals(2.5, j.lastFactor().get("edge-b"), 1e-12);
+
+        SchedulerState end = fold(events());
+        assertEquals(2.5, end.nodes().get("edge-b").slowdown(), 1e-12);
+        assertEquals(false, end.nodes().get("edge-a").up());
+        JobEntry cancelled = end.job("job-1");
+        assertEquals(GatewayProtocol.JobState.CANCELLED, cancelled.state());
+        assertEquals(3, cancelled.round());
+        assertEquals(List.of("edge-b"), cancelled.plannedNodes());
+        assertEquals(Set.of("edge-b"), cancelled.prepared().keySet(), "edge-a left: it must prepare again");
+        assertEquals(1, cancelled.planChanges().size());
+        assertEquals(Map.of(), cancelled.slowStreak());
+    }
+}
