@@ -8,6 +8,7 @@ import io.fedpipe.aggregation.Failure;
 import io.fedpipe.aggregation.NodeUpdate;
 import io.fedpipe.aggregation.Rejection;
 import io.fedpipe.aggregation.ScaledAdapter;
+import io.fedpipe.cluster.aggregator.Aggregator;
 import io.fedpipe.cluster.config.NodeRole;
 import io.fedpipe.cluster.protocol.JobDefinition;
 import io.fedpipe.cluster.protocol.JobProtocol;
@@ -106,6 +107,7 @@ public final class WireRegistry {
         e.add(new Entry(127, JobProtocol.GetGlobal.class, null));
         e.add(new Entry(128, JobProtocol.GlobalSlice.class, null));
         e.add(new Entry(129, JobProtocol.FinishJob.class, null));
+        e.add(new Entry(140, Aggregator.Passivate.class, null));
         checkUnique(e);
         return List.copyOf(e);
     }
