@@ -1,6 +1,7 @@
 package io.fedpipe.cluster.trainer;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import io.fedpipe.cluster.protocol.JobDefinition;
 import io.fedpipe.cluster.protocol.JobProtocol.JobPrepared;
 import io.fedpipe.cluster.protocol.JobProtocol.PrepareJob;
@@ -25,6 +26,13 @@ import java.util.TreeMap;
  * {@link #close} releases the tokenizer and the memory.
  */
 final class TrainerJob implements AutoCloseable {
+
+    /**
+     * Held by whatever runs DJL work for a trainer: one GradientCollector per process (STACK.md
+     * rule 3) even when several actor systems share the JVM, as in tests; a node runs one trainer,
+     * whose single-thread dispatcher already serializes its own work.
+     */
+    static final Object ENGINE_LOCK = new Object();
 
     /** The importance probe's rank, as the simulator's default ({@code probe-rank = 4}). */
     static final int PROBE_RANK = 4;
@@ -54,9 +62,16 @@ final class TrainerJob implements AutoCloseable {
      * one-line reason (unknown model or strategy, missing data) that becomes a {@code JobRefused}.
      */
     static Loaded prepare(PrepareJob cmd, String nodeId, Path dataDir, int threads) throws IOException {
+        synchronized (ENGINE_LOCK) {
+            EngineSetup.start(threads);
+            onEngineThread();
+            return load(cmd, nodeId, dataDir, threads);
+        }
+    }
+
+    private static Loaded load(PrepareJob cmd, String nodeId, Path dataDir, int threads) throws IOException {
         JobDefinition job = cmd.job();
         JobStrategies.of(job.strategy());
-        EngineSetup.start(threads);
         ClassificationDataset data = JobInputs.shard(job, cmd.shard(), cmd.shards(), dataDir, nodeId);
         if (data.size() == 0) {
             throw new IllegalArgumentException("node " + nodeId + " has no training examples in shard " + cmd.shard()
@@ -104,12 +119,27 @@ final class TrainerJob implements AutoCloseable {
             dense.putAll(a.dense());
             a = new NodeAssignment(a.round(), a.plan(), a.adapters(), dense);
         }
-        return local.run(a, data);
+        synchronized (ENGINE_LOCK) {
+            onEngineThread();
+            return local.run(a, data);
+        }
+    }
+
+    /**
+     * PyTorch's grad mode is per thread and on by default; DJL turns it off only on the thread that
+     * starts the engine, and its gradient collector restores the mode it found. A dispatcher thread
+     * must start from the same state, or the optimizer's in-place update of a leaf that requires a
+     * gradient is refused.
+     */
+    private static void onEngineThread() {
+        JniUtils.setGradMode(false);
     }
 
     @Override
     public void close() {
-        manager.close();
-        tokenizer.close();
+        synchronized (ENGINE_LOCK) {
+            manager.close();
+            tokenizer.close();
+        }
     }
 }
