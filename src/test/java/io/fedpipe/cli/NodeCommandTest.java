@@ -41,7 +41,7 @@ class NodeCommandTest {
         CliRun run = CliRun.of("db-schema", "--config", conf.toString());
         assertEquals(CliErrors.INPUT, run.exitCode());
         assertEquals(List.of("fedpipe: pekko-persistence-jdbc.shared-databases.fedpipe.db.url is not PostgreSQL (jdbc:h2:file:"
-                + dir + "/journal/fedpipe;AUTO_SERVER=TRUE); the embedded H2 journal creates its schema by itself"),
+                + dir + "/journal/fedpipe;AUTO_SERVER=TRUE;DATABASE_TO_UPPER=FALSE); the embedded H2 journal creates its schema by itself"),
                 run.errLines());
     }
 }

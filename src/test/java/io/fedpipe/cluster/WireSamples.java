@@ -4,6 +4,7 @@ import io.fedpipe.aggregation.Failure;
 import io.fedpipe.aggregation.NodeUpdate;
 import io.fedpipe.aggregation.Rejection;
 import io.fedpipe.aggregation.ScaledAdapter;
+import io.fedpipe.cluster.aggregator.Aggregator;
 import io.fedpipe.cluster.config.NodeRole;
 import io.fedpipe.cluster.gateway.GatewayProtocol;
 import io.fedpipe.cluster.protocol.JobDefinition;
@@ -77,7 +78,7 @@ public final class WireSamples {
                 new NodeProtocol.Registered("edge-a", 3),
                 new RoundProtocol.RoundAssignment("job-1", 1, assignment("edge-a"),
                         (ActorRef<RoundProtocol.TrainerReply>) ref),
-                new RoundProtocol.DeltaUpload("job-1", 1, 3, update("edge-a", 4, 24, 24),
+                new RoundProtocol.DeltaUpload("job-1", 1, 3, update("edge-a", 4, 24, 24), 1.5, 0.7, 1600,
                         (ActorRef<RoundProtocol.DeltaAck>) ref),
                 new RoundProtocol.RoundDeclined("job-1", 1, 3, new Failure("edge-b", "plan needs 900 MiB, budget 512 MiB")),
                 new RoundProtocol.DeltaAck("job-1", 1, 3, "edge-a", RoundProtocol.Outcome.ACCEPTED,
@@ -96,6 +97,7 @@ public final class WireSamples {
                 new JobProtocol.GlobalSlice("job-1", 0, 3, Map.of(new MatrixId(0, LoraTarget.Q),
                         new ScaledAdapter(adapter(7, 4, 24, 24), 4.0f)), Map.of("classifier.bias", tensor(10, 3))),
                 new JobProtocol.FinishJob("job-1", "finished"),
+                new Aggregator.Passivate("job-1", 1),
                 new NodeProtocol.Register(profile("edge-b"), (ActorRef<NodeProtocol.Registered>) ref,
                         (ActorRef<JobProtocol.TrainerCommand>) ref),
                 new GatewayProtocol.SubmitJob("wordnet.conf", "model = minilm-l6\ntask = wordnet-topics"),

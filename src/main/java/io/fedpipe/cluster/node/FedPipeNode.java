@@ -1,9 +1,13 @@
 package io.fedpipe.cluster.node;
 
 import com.typesafe.config.Config;
+import io.fedpipe.cluster.aggregator.Aggregator;
+import io.fedpipe.cluster.config.NodeResources;
 import io.fedpipe.cluster.config.NodeRole;
 import io.fedpipe.cluster.config.NodeSettings;
 import io.fedpipe.cluster.config.SeedNode;
+import io.fedpipe.cluster.protocol.NodeProfile;
+import io.fedpipe.cluster.trainer.Trainer;
 import io.fedpipe.cluster.wire.WireRegistry;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -13,6 +17,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
@@ -22,8 +27,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts a FedPipe node: its actor system, the embedded journal's schema, Pekko Management, and
- * the join of the seed nodes. {@link #start} is what {@code fedpipe node} runs; {@link #init} is
+ * Starts a FedPipe node: its actor system, the embedded journal's schema, Pekko Management, the
+ * join of the seed nodes, the aggregator's sharding and, on an edge node, its trainer. {@link #start} is what {@code fedpipe node} runs; {@link #init} is
  * the part after the actor system exists, which multi-node tests call with their own seeds.
  * Stopping is Pekko's coordinated shutdown (SIGTERM runs it): the member leaves, then the
  * management endpoint unbinds.
@@ -61,9 +66,16 @@ public final class FedPipeNode {
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "fedpipe-management-stop",
                 management::stop);
         Cluster.get(system).manager().tell(new JoinSeedNodes(seeds));
-        // The scheduler recovers from the journal, so the control plane starts once the schema exists.
-        return schema.thenApply(done -> ControlPlane.init(system, settings.roles()))
-                .thenCompose(cp -> management.start()).thenApply(uri -> {
+        // The scheduler recovers from the journal and the aggregator partitions from their checkpoints,
+        // so both start once the schema exists. Every node routes to the partitions; those with the
+        // aggregator role host them.
+        return schema.thenApply(done -> {
+            Aggregator.initSharding(system);
+            if (settings.has(NodeRole.EDGE)) {
+                system.systemActorOf(Trainer.create(profile(settings), settings.dataDir()), Trainer.NAME, Props.empty());
+            }
+            return ControlPlane.init(system, settings.roles());
+        }).thenCompose(cp -> management.start()).thenApply(uri -> {
             Address self = Cluster.get(system).selfMember().address();
             String roles = settings.roles().stream().map(NodeRole::key).collect(Collectors.joining(","));
             log.info("fedpipe node {} at {} roles [{}] management {} seeds {} wire {}", settings.name(), self, roles,
@@ -71,6 +83,13 @@ public final class FedPipeNode {
                     WireRegistry.fingerprint());
             return new Started(self, uri.toString());
         });
+    }
+
+    /** What this node tells the scheduler about itself. */
+    public static NodeProfile profile(NodeSettings settings) {
+        NodeResources r = settings.resources();
+        return new NodeProfile(settings.name(), settings.roles(), r.memoryBytes(), r.uplinkMbps(), r.downlinkMbps(),
+                r.computeScale(), r.threads());
     }
 
     /** The seed addresses of {@code settings}, for callers that join by themselves. */

@@ -25,7 +25,15 @@ import org.apache.pekko.actor.typed.ActorRef;
  * </pre>
  *
  * Matrix m belongs to partition {@link #partitionOf}; the dense tensors (the classification head)
- * belong to partition 0. Every message names job, partition and round.
+ * belong to partition 0 ({@link Partitioning}). Every message names job, partition and round.
+ *
+ * <p>As built: every partition sends every planned node a slice (possibly without adapters), so
+ * a trainer waits for exactly {@code job.partitions()} slices and every partition gets one upload
+ * per node. Aggregator partitions are the sharded entities {@code jobId/p}; they reply to the
+ * trainers as themselves. Re-issuing is safe: an {@code OpenRound} for the round that is open
+ * re-sends the slices to the nodes that have not delivered; one for the last closed round is
+ * answered again with its {@code RoundClosed} from the checkpoint; a trainer that already trained
+ * a round re-sends its cached upload instead of training again.
  */
 public interface JobProtocol {
 
@@ -34,10 +42,16 @@ public interface JobProtocol {
         return Math.floorMod(id.layer() * 31 + id.target().ordinal(), partitions);
     }
 
-    /** Messages a trainer accepts besides {@link RoundProtocol.RoundAssignment} and {@link RoundProtocol.DeltaAck}. */
+    /**
+     * Messages a trainer accepts: these, {@link RoundProtocol.RoundAssignment} and
+     * {@link RoundProtocol.DeltaAck} (which implement it, so one trainer reference takes them all).
+     */
     interface TrainerCommand extends WireMessage {}
 
-    /** Messages an aggregator partition accepts besides {@link RoundProtocol.DeltaUpload} and {@link RoundProtocol.RoundDeclined}. */
+    /**
+     * Messages an aggregator partition accepts: these and the trainers' replies
+     * {@link RoundProtocol.DeltaUpload} and {@link RoundProtocol.RoundDeclined} (which implement it).
+     */
     interface AggregatorCommand extends WireMessage {}
 
     /** Messages the scheduler accepts from the data plane. */

@@ -7,6 +7,11 @@ import org.apache.pekko.actor.typed.ActorRef;
 public interface NodeProtocol {
 
     /**
+     * The key the scheduler registers itself under with the Receptionist (wherever the singleton
+     * runs now). Trainers subscribe to it and send {@link Register} to every new scheduler they see,
+     * so registration follows the singleton when it moves.
+
+    /**
      * Sent when a node starts, and again when the scheduler singleton has moved (its state is
      * recovered from the journal, so a repeated registration with the same profile changes nothing).
      * {@code trainer} is the node's trainer (the reference it registered under

@@ -3,7 +3,6 @@ package io.fedpipe.cluster.protocol;
 import io.fedpipe.aggregation.Failure;
 import io.fedpipe.aggregation.NodeUpdate;
 import io.fedpipe.aggregation.Rejection;
-import io.fedpipe.cluster.wire.WireMessage;
 import io.fedpipe.round.NodeAssignment;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -16,9 +15,15 @@ import org.apache.pekko.actor.typed.ActorRef;
  */
 public interface RoundProtocol {
 
-    /** Aggregator to trainer: train this round from these adapters. */
+    /**
+     * Aggregator to trainer: train this round from these adapters. {@code assignment.plan()} is the
+     * node's whole plan (every partition's matrices), so the trainer knows it has all slices once
+     * one has come from each of the job's partitions; the adapters are only this partition's, and
+     * the dense tensors (the head) come from partition 0 (none in round 0: the trainer starts from
+     * the job's seeded head, as every node does).
+     */
     record RoundAssignment(String jobId, int partition, NodeAssignment assignment, ActorRef<TrainerReply> replyTo)
-            implements WireMessage {
+            implements JobProtocol.TrainerCommand {
         public RoundAssignment {
             checkIds(jobId, partition, assignment == null ? -1 : assignment.round());
             if (replyTo == null) {
@@ -27,12 +32,23 @@ public interface RoundProtocol {
         }
     }
 
-    /** What a trainer answers an assignment with: its delta or why it will not train. */
-    sealed interface TrainerReply extends WireMessage permits DeltaUpload, RoundDeclined {}
+    /**
+     * What a trainer answers an assignment with: its delta or why it will not train. An aggregator
+     * command too, so the partition's entity is itself the reply address.
+     */
+    sealed interface TrainerReply extends JobProtocol.AggregatorCommand permits DeltaUpload, RoundDeclined {}
 
-    /** Trainer to aggregator: the adapters it trained in {@code round}. */
-    record DeltaUpload(String jobId, int partition, int round, NodeUpdate update, ActorRef<DeltaAck> replyTo)
-            implements TrainerReply {
+    /**
+     * Trainer to aggregator: the adapters it trained in {@code round} (this partition's part of
+     * them) and how the training went, for the round's statistics.
+     *
+     * @param computeSeconds measured compute of the local steps on this node
+     * @param lastLoss       loss of the last step (NaN when every step was skipped)
+     * @param trainMillis    wall time from the last slice received to this upload, emulated
+     *                       slowness and link delays included
+     */
+    record DeltaUpload(String jobId, int partition, int round, NodeUpdate update, double computeSeconds,
+            double lastLoss, double trainMillis, ActorRef<DeltaAck> replyTo) implements TrainerReply {
         public DeltaUpload {
             checkIds(jobId, partition, round);
             if (update == null || replyTo == null) {
@@ -65,7 +81,7 @@ public interface RoundProtocol {
 
     /** Aggregator to trainer: the fate of its delta, with what was left out and why. */
     record DeltaAck(String jobId, int partition, int round, String nodeId, Outcome outcome, List<Rejection> rejections)
-            implements WireMessage {
+            implements JobProtocol.TrainerCommand {
         public DeltaAck {
             checkIds(jobId, partition, round);
             if (nodeId == null || outcome == null) {

@@ -8,6 +8,7 @@ import io.fedpipe.aggregation.Failure;
 import io.fedpipe.aggregation.NodeUpdate;
 import io.fedpipe.aggregation.Rejection;
 import io.fedpipe.aggregation.ScaledAdapter;
+import io.fedpipe.cluster.aggregator.Aggregator;
 import io.fedpipe.cluster.config.NodeRole;
 import io.fedpipe.cluster.gateway.GatewayProtocol;
 import io.fedpipe.cluster.protocol.JobDefinition;
@@ -108,6 +109,7 @@ public final class WireRegistry {
         e.add(new Entry(127, JobProtocol.GetGlobal.class, null));
         e.add(new Entry(128, JobProtocol.GlobalSlice.class, null));
         e.add(new Entry(129, JobProtocol.FinishJob.class, null));
+        e.add(new Entry(140, Aggregator.Passivate.class, null));
         // Gateway and scheduler queries (160..)
         e.add(new Entry(160, GatewayProtocol.SubmitJob.class, null));
         e.add(new Entry(161, GatewayProtocol.GetJobStatus.class, null));

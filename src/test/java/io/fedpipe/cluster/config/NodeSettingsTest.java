@@ -44,7 +44,7 @@ class NodeSettingsTest {
     @Test
     void theH2FileFollowsTheOverlaysDataDirectory() {
         Config c = config("");
-        assertEquals("jdbc:h2:file:" + dir + "/journal/fedpipe;AUTO_SERVER=TRUE",
+        assertEquals("jdbc:h2:file:" + dir + "/journal/fedpipe;AUTO_SERVER=TRUE;DATABASE_TO_UPPER=FALSE",
                 c.getString(NodeSettings.JDBC_URL));
         assertEquals(true, NodeSettings.fromConfig(c).createH2Schema());
     }
@@ -52,7 +52,7 @@ class NodeSettingsTest {
     @Test
     void aRelativeH2FileBecomesAbsolute() {
         NodeSettings s = NodeSettings.fromConfig(config("fedpipe.persistence.h2-file = \"data/j/fedpipe\""));
-        String expected = "jdbc:h2:file:" + Path.of("data/j/fedpipe").toAbsolutePath() + ";AUTO_SERVER=TRUE";
+        String expected = "jdbc:h2:file:" + Path.of("data/j/fedpipe").toAbsolutePath() + ";AUTO_SERVER=TRUE;DATABASE_TO_UPPER=FALSE";
         assertEquals(expected, s.journalUrl());
         assertEquals(expected, s.systemConfig(config("")).getString(NodeSettings.JDBC_URL));
     }

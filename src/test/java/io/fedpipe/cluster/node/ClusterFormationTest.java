@@ -69,6 +69,8 @@ class ClusterFormationTest {
                     "fedpipe.node.data-dir = \"" + data + "\"",
                     "fedpipe.trainer.threads = 1",
                     "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on",
+                    // The test's relay below stands in for a trainer on the large-message lane.
+                    "pekko.remote.artery.large-message-destinations += \"/user/trainer\"",
                     // Three systems share 2 cores: be patient with heartbeats while they start.
                     "pekko.cluster.failure-detector.acceptable-heartbeat-pause = 10s")));
             NodeSettings settings = NodeSettings.fromConfig(c);
@@ -122,7 +124,7 @@ class ClusterFormationTest {
         ActorTestKit sender = kits.get(0);
         ActorTestKit receiver = kits.get(2);
         TestProbe<WireMessage> inbox = receiver.createTestProbe();
-        // At the trainer's path, which application.conf routes over the large-message lane.
+        // At a path the test adds to the large-message lane, as application.conf adds the trainer's.
         ActorRef<WireMessage> trainer = receiver.spawn(Behaviors.<WireMessage>receiveMessage(m -> {
             inbox.ref().tell(m);
             return Behaviors.same();
@@ -134,7 +136,7 @@ class ClusterFormationTest {
         MatrixId q = new MatrixId(0, LoraTarget.Q);
         NodeUpdate update = NodeUpdate.lora("node-3", 10, Map.of(q, WireSamples.adapter(21, 8, 81920, 81920)),
                 Map.of(q, 2.0f));
-        RoundProtocol.DeltaUpload upload = new RoundProtocol.DeltaUpload("job", 0, 1, update,
+        RoundProtocol.DeltaUpload upload = new RoundProtocol.DeltaUpload("job", 0, 1, update, 1.5, 0.7, 1600,
                 sender.<RoundProtocol.DeltaAck>createTestProbe().ref());
         remote.tell(upload);
         RoundProtocol.DeltaUpload got = (RoundProtocol.DeltaUpload) inbox.receiveMessage(Duration.ofSeconds(20));

@@ -1,0 +1,109 @@
+package io.fedpipe.cluster.trainer;
+
+import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.data.ClassificationDataset;
+import io.fedpipe.data.ClassificationTasks;
+import io.fedpipe.data.DatasetSplits;
+import io.fedpipe.data.JsonlReader;
+import io.fedpipe.model.PretrainedModels;
+import io.fedpipe.model.TransformerWeights;
+import io.fedpipe.round.ExperimentSpec;
+import io.fedpipe.tokenize.TextTokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Supplier;
+
+/**
+ * What a trainer loads for a job: the base weights, the tokenizer and its own training shard.
+ *
+ * <p>The built-in {@code wordnet-topics} task is split exactly as the in-process simulator splits
+ * it ({@code ExperimentRunner}): the seeded task, the first {@code limitTrain} examples, the job's
+ * partitioner over {@code shards} nodes with the job's seed, and this node takes part
+ * {@code shard}; so a cluster job and a simulation of it train on the same data. Any other task
+ * is the node's private {@code <data-dir>/<task>/train.jsonl}.
+ *
+ * <p>The base weights and the WordNet splits are kept for the next job (the last one of each), so
+ * several trainers in one JVM, as in tests, load them once; a node runs one trainer.
+ */
+final class JobInputs {
+
+    private JobInputs() {}
+
+    private record Cached<K, V>(K key, V value) {}
+
+    private static Cached<String, TransformerWeights> lastModel;
+    private static Cached<Long, DatasetSplits> lastWordNet;
+
+    static synchronized TransformerWeights base(String model) {
+        if (lastModel == null || !lastModel.key().equals(model)) {
+            lastModel = new Cached<>(model, PretrainedModels.load(model));
+        }
+        return lastModel.value();
+    }
+
+    /** The tokenizer of a model directory, or MiniLM's for the built-in model; truncating at the job's length. */
+    static TextTokenizer tokenizer(JobDefinition job) throws IOException {
+        if (PretrainedModels.isDirectory(job.model())) {
+            Path file = Path.of(job.model()).resolve("tokenizer.json");
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalArgumentException("model directory " + job.model() + " has no tokenizer.json");
+            }
+            return TextTokenizer.fromFile(file, job.maxLength(), TextTokenizer.Overflow.TRUNCATE);
+        }
+        return TextTokenizer.miniLm(job.maxLength(), TextTokenizer.Overflow.TRUNCATE);
+    }
+
+    /** This node's training examples: shard {@code shard} of {@code shards} of the built-in task, or its own file. */
+    static ClassificationDataset shard(JobDefinition job, int shard, int shards, Path dataDir, String nodeId)
+            throws IOException {
+        if (shards < 1 || shard < 0 || shard >= shards) {
+            throw new IllegalArgumentException("shard " + shard + " of " + shards + " does not exist");
+        }
+        if (ClassificationTasks.WORDNET_TOPICS.equals(job.task().toLowerCase(Locale.ROOT))) {
+            ClassificationDataset train = limit(wordNet(job.seed()).train(), job.limitTrain());
+            if (!job.partitionKind().equals("iid") && !job.partitionKind().equals("dirichlet")) {
+                throw new IllegalArgumentException("unknown partition kind '" + job.partitionKind()
+                        + "'; valid: iid, dirichlet");
+            }
+            List<int[]> parts = new ExperimentSpec.Partition(job.partitionKind(), job.dirichletAlpha()).partitioner()
+                    .partition(train.labelIndices(), train.numLabels(), shards, job.seed());
+            return train.subset(parts.get(shard));
+        }
+        Path file = dataDir.resolve(job.task()).resolve("train.jsonl");
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("node " + nodeId + " has no data for task '" + job.task() + "': "
+                    + file.toAbsolutePath().normalize() + " does not exist");
+        }
+        return limit(JsonlReader.readClassification(file).dataset(), job.limitTrain());
+    }
+
+    private static synchronized DatasetSplits wordNet(long seed) throws IOException {
+        if (lastWordNet == null || lastWordNet.key() != seed) {
+            lastWordNet = new Cached<>(seed, ClassificationTasks.load(ClassificationTasks.WORDNET_TOPICS, seed));
+        }
+        return lastWordNet.value();
+    }
+
+    private static ClassificationDataset limit(ClassificationDataset data, int max) {
+        return max > 0 ? data.head(max) : data;
+    }
+
+    /** {@code supplier} with checked exceptions turned into unchecked ones, for a CompletionStage. */
+    static <T> Supplier<T> unchecked(IoSupplier<T> supplier) {
+        return () -> {
+            try {
+                return supplier.get();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e.getMessage(), e);
+            }
+        };
+    }
+
+    @FunctionalInterface
+    interface IoSupplier<T> {
+        T get() throws IOException;
+    }
+}

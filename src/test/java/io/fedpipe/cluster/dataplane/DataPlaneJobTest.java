@@ -1,0 +1,465 @@
+package io.fedpipe.cluster.dataplane;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.fedpipe.aggregation.AggregationResult;
+import io.fedpipe.aggregation.AggregationStrategy;
+import io.fedpipe.aggregation.FedPipeAggregation;
+import io.fedpipe.aggregation.Failure;
+import io.fedpipe.aggregation.NodeUpdate;
+import io.fedpipe.aggregation.RoundConfig;
+import io.fedpipe.aggregation.RoundContext;
+import io.fedpipe.aggregation.ScaledAdapter;
+import io.fedpipe.cluster.aggregator.Aggregator;
+import io.fedpipe.cluster.config.NodeConfig;
+import io.fedpipe.cluster.config.NodeSettings;
+import io.fedpipe.cluster.node.FedPipeNode;
+import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.cluster.protocol.JobProtocol;
+import io.fedpipe.cluster.protocol.JobProtocol.GlobalSlice;
+import io.fedpipe.cluster.protocol.JobProtocol.JobPrepared;
+import io.fedpipe.cluster.protocol.JobProtocol.RoundClosed;
+import io.fedpipe.cluster.protocol.JobProtocol.SchedulerEvent;
+import io.fedpipe.cluster.protocol.JobProtocol.TrainerCommand;
+import io.fedpipe.cluster.protocol.RoundProtocol;
+import io.fedpipe.cluster.protocol.RoundProtocol.DeltaAck;
+import io.fedpipe.cluster.protocol.RoundProtocol.Outcome;
+import io.fedpipe.cluster.protocol.RoundProtocol.RoundAssignment;
+import io.fedpipe.cluster.trainer.Trainer;
+import io.fedpipe.data.ClassificationDataset;
+import io.fedpipe.data.ClassificationTasks;
+import io.fedpipe.data.DatasetSplits;
+import io.fedpipe.engine.EngineSetup;
+import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.lora.MatrixId;
+import io.fedpipe.lora.PeftAdapters;
+import io.fedpipe.model.HostTensor;
+import io.fedpipe.model.PretrainedModels;
+import io.fedpipe.round.AdaptedClassifiers;
+import io.fedpipe.round.ClassifierLocalRound;
+import io.fedpipe.round.Emulation;
+import io.fedpipe.round.ExperimentSpec;
+import io.fedpipe.round.InProcessSimulator;
+import io.fedpipe.round.LocalRound;
+import io.fedpipe.round.NodeRoundPlan;
+import io.fedpipe.round.RoundEngine;
+import io.fedpipe.round.RoundReport;
+import io.fedpipe.tokenize.TextTokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A whole job through the data plane, three nodes in one JVM started by {@link FedPipeNode#init}
+ * (two host aggregator partitions, all three train; node-3 runs at compute-scale 0.5), with the
+ * test playing the scheduler, and a fourth planned node "mallory" played by a probe that sends
+ * bad, duplicate and stale deltas. The key assertion: the global adapters and head after two
+ * rounds equal, within 1e-5, those of the in-process simulator run on the same seed, data split
+ * and plans, although partition 1 was passivated after round 1 and resumed from its checkpoint.
+ */
+class DataPlaneJobTest {
+
+    private static final String JOB = "job-dp";
+    private static final long SEED = 7;
+    private static final float ALPHA = 8;
+    private static final int STEPS = 3;
+    private static final int BATCH = 4;
+    private static final List<String> NODES = List.of("node-1", "node-2", "node-3");
+    private static final String MALLORY = "mallory";
+    private static final Duration WAIT = Duration.ofSeconds(90);
+
+    @TempDir
+    static Path dir;
+
+    private static final List<ActorTestKit> kits = new ArrayList<>();
+    private static int threadsBefore;
+
+    @BeforeAll
+    static void start() throws Exception {
+        EngineSetup.start(0);
+        threadsBefore = EngineSetup.threads();
+        EngineSetup.start(1);
+        String[] roles = {"[aggregator, edge]", "[aggregator, edge]", "[edge]"};
+        Address first = null;
+        for (int i = 0; i < 3; i++) {
+            Path data = Files.createDirectories(dir.resolve("node-" + (i + 1)));
+            Config c = NodeConfig.layered(ConfigFactory.parseString(String.join("\n",
+                    "fedpipe.node.name = node-" + (i + 1),
+                    "fedpipe.node.port = 0",
+                    "fedpipe.node.management.port = 0",
+                    "fedpipe.node.roles = " + roles[i],
+                    "fedpipe.node.data-dir = \"" + data + "\"",
+                    "fedpipe.node.resources.compute-scale = " + (i == 2 ? 0.5 : 1.0),
+                    // One journal for all nodes, as a multi-machine cluster shares one database.
+                    "fedpipe.persistence.h2-file = \"" + dir.resolve("journal/fedpipe") + "\"",
+                    "fedpipe.trainer.threads = 1",
+                    "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on",
+                    "pekko.cluster.failure-detector.acceptable-heartbeat-pause = 20s")));
+            NodeSettings settings = NodeSettings.fromConfig(c);
+            ActorTestKit kit = ActorTestKit.create(settings.clusterName(), settings.systemConfig(c));
+            kits.add(kit);
+            Address self = Cluster.get(kit.system()).selfMember().address();
+            first = first == null ? self : first;
+            FedPipeNode.init(kit.system(), settings, List.of(first)).toCompletableFuture().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        for (int i = kits.size() - 1; i >= 0; i--) {
+            kits.get(i).shutdownTestKit();
+        }
+        EngineSetup.start(threadsBefore);
+    }
+
+    private static JobDefinition job() {
+        return new JobDefinition(JOB, "minilm-l6", "wordnet-topics", 120, 40, "iid", 0.5, "fedpipe", 2,
+                List.of("q", "v"), ALPHA, 5e-3f, 1, 16, SEED, 2, 1.0, 120_000L, 0, 0, 0, List.of("fp32"),
+                List.of(BATCH), List.of(2, 4), STEPS, STEPS);
+    }
+
+    /** Heterogeneous plans: ranks 4 and 2 on every q and v, node-3 only the q matrices; mallory as node-1. */
+    private static List<NodeRoundPlan> plans() {
+        Map<MatrixId, Integer> r4 = new TreeMap<>();
+        Map<MatrixId, Integer> r2 = new TreeMap<>();
+        Map<MatrixId, Integer> q4 = new TreeMap<>();
+        for (int layer = 0; layer < 6; layer++) {
+            for (LoraTarget t : List.of(LoraTarget.Q, LoraTarget.V)) {
+                r4.put(new MatrixId(layer, t), 4);
+                r2.put(new MatrixId(layer, t), 2);
+            }
+            q4.put(new MatrixId(layer, LoraTarget.Q), 4);
+        }
+        return List.of(new NodeRoundPlan("node-1", r4, STEPS, BATCH, "fp32"),
+                new NodeRoundPlan("node-2", r2, STEPS, BATCH, "fp32"),
+                new NodeRoundPlan("node-3", q4, STEPS, BATCH, "fp32"),
+                new NodeRoundPlan(MALLORY, r4, STEPS, BATCH, "fp32"));
+    }
+
+    /** Keeps the result of the last aggregation, which the simulator does not return. */
+    private static final class Recording implements AggregationStrategy {
+        final AggregationStrategy inner = new FedPipeAggregation();
+        AggregationResult last;
+
+        @Override
+        public String name() {
+            return inner.name();
+        }
+
+        @Override
+        public RoundConfig configureRound(RoundConfig planned) {
+            return inner.configureRound(planned);
+        }
+
+        @Override
+        public AggregationResult aggregate(List<NodeUpdate> results, List<Failure> failures, RoundContext context) {
+            last = inner.aggregate(results, failures, context);
+            return last;
+        }
+    }
+
+    private record Simulated(AggregationResult last, List<RoundReport> reports) {}
+
+    /** The same job in the in-process simulator, set up as ExperimentRunner sets up a run without a planner. */
+    private static Simulated simulate() throws Exception {
+        JobDefinition job = job();
+        DatasetSplits splits = ClassificationTasks.load(job.task(), SEED);
+        ClassificationDataset train = splits.train().head(job.limitTrain());
+        ClassificationDataset validation = splits.validation().head(job.limitValidation());
+        List<int[]> parts = new ExperimentSpec.Partition("iid", 0.5).partitioner()
+                .partition(train.labelIndices(), train.numLabels(), NODES.size(), SEED);
+        List<InProcessSimulator.SimNode> nodes = new ArrayList<>();
+        for (int i = 0; i < NODES.size(); i++) {
+            nodes.add(new InProcessSimulator.SimNode(NODES.get(i), train.subset(parts.get(i)), Emulation.NONE));
+        }
+        nodes.add(new InProcessSimulator.SimNode(MALLORY, train.subset(parts.get(0)), Emulation.NONE));
+        Recording strategy = new Recording();
+        try (TextTokenizer tokenizer = TextTokenizer.miniLm(job.maxLength(), TextTokenizer.Overflow.TRUNCATE);
+                NDManager manager = NDManager.newBaseManager()) {
+            AdaptedClassifiers models = new AdaptedClassifiers(PretrainedModels.load(job.model()), tokenizer,
+                    train.numLabels(), ALPHA, SEED);
+            RoundEngine engine = new RoundEngine(strategy, ALPHA, models.shapes(EnumSet.of(LoraTarget.Q, LoraTarget.V)));
+            ClassifierLocalRound honest = new ClassifierLocalRound(models, manager, job.lr(), job.warmup());
+            LocalRound local = (a, data) -> {
+                if (a.nodeId().equals(MALLORY)) {
+                    throw new IllegalStateException("mallory delivers nothing usable");
+                }
+                return honest.run(a, data);
+            };
+            List<RoundReport> reports = new InProcessSimulator(engine, local, models, nodes, validation)
+                    .run(job.rounds(), round -> plans(), manager);
+            return new Simulated(strategy.last, reports);
+        }
+    }
+
+    @Test
+    void aJobThroughTrainersAndPartitionsEqualsTheSimulatorAndSurvivesAPassivation() throws Exception {
+        long t0 = System.nanoTime();
+        Simulated sim = simulate();
+        double simSeconds = (System.nanoTime() - t0) / 1e9;
+        awaitMembersUp();
+        ActorTestKit k0 = kits.get(0);
+        JobDefinition job = job();
+
+        // The scheduler finds the trainers with the Receptionist and prepares them: shard i of 3.
+        Map<String, ActorRef<TrainerCommand>> trainers = trainers();
+        TestProbe<SchedulerEvent> scheduler = k0.createTestProbe();
+        for (int i = 0; i < NODES.size(); i++) {
+            trainers.get(NODES.get(i)).tell(new JobProtocol.PrepareJob(job, i, NODES.size(), List.of(), "fp32", BATCH,
+                    scheduler.ref()));
+        }
+        Map<String, Integer> examples = new HashMap<>();
+        for (int i = 0; i < NODES.size(); i++) {
+            JobPrepared p = (JobPrepared) scheduler.expectMessageClass(JobPrepared.class, WAIT);
+            examples.put(p.nodeId(), p.trainExamples());
+        }
+        // The shards of the simulator's split: 120 examples over 3 IID nodes.
+        assertEquals(Map.of("node-1", 40, "node-2", 40, "node-3", 40), examples);
+
+        TestProbe<TrainerCommand> mallory = k0.createTestProbe();
+        TestProbe<DeltaAck> malloryAcks = k0.createTestProbe();
+        Map<String, ActorRef<RoundAssignment>> addresses = new HashMap<>();
+        trainers.forEach((node, ref) -> addresses.put(node, ref.narrow()));
+        addresses.put(MALLORY, mallory.ref().narrow());
+
+        // Round 0. Mallory sends partition 0 NaN adapters and partition 1 transposed ones, then repeats them.
+        List<RoundClosed> round0 = openRound(job, 0, addresses, scheduler, () -> {
+            Map<Integer, RoundAssignment> slices = slicesOf(mallory);
+            for (int p = 0; p < 2; p++) {
+                RoundAssignment a = slices.get(p);
+                NodeUpdate bad = badUpdate(a, p == 0);
+                a.replyTo().tell(new RoundProtocol.DeltaUpload(JOB, p, 0, bad, 1, 1, 1, malloryAcks.ref()));
+                DeltaAck ack = malloryAcks.expectMessageClass(DeltaAck.class, WAIT);
+                assertEquals(Outcome.REJECTED, ack.outcome(), ack.toString());
+                assertEquals(bad.adapters().size(), ack.rejections().size(), ack.toString());
+                String expected = p == 0 ? "lora_A holds NaN at flat index 0" : "do not fit matrix";
+                assertTrue(ack.rejections().stream().allMatch(r -> r.reason().contains(expected)), ack.toString());
+                a.replyTo().tell(new RoundProtocol.DeltaUpload(JOB, p, 0, bad, 1, 1, 1, malloryAcks.ref()));
+                assertEquals(Outcome.DUPLICATE, malloryAcks.expectMessageClass(DeltaAck.class, WAIT).outcome());
+            }
+            return slices;
+        });
+        for (RoundClosed c : round0) {
+            assertEquals(0, c.round());
+            assertEquals(List.of(MALLORY), c.failures().stream().map(Failure::nodeId).toList(), c.toString());
+            assertTrue(c.failures().get(0).reason().contains("every entry of its delta was rejected"), c.toString());
+            assertEquals(NODES, c.nodes().stream().map(JobProtocol.NodeRoundStats::nodeId).toList());
+            assertTrue(c.rejected().isEmpty(), c.toString());
+        }
+        // node-3 runs at half speed: it answers after at least twice its measured compute.
+        JobProtocol.NodeRoundStats slow = round0.get(0).nodes().get(2);
+        assertTrue(slow.trainMillis() >= 2000 * slow.computeSeconds(), slow.toString());
+
+        // Partition 1 is passivated; re-issuing round 0 is answered by a new incarnation from its checkpoint.
+        GlobalSlice before = global(1);
+        ActorRef<RoundProtocol.TrainerReply> oldEntity = lastAggregatorRef;
+        TestProbe<Object> watcher = k0.createTestProbe();
+        Aggregator.ref(k0.system(), JOB, 1).tell(new Aggregator.Passivate(JOB, 1));
+        watcher.expectTerminated(oldEntity, WAIT);
+        Aggregator.ref(k0.system(), JOB, 1).tell(new JobProtocol.OpenRound(job, 1, 0, plans(), addresses, scheduler.ref()));
+        assertEquals(round0.get(1), scheduler.expectMessageClass(RoundClosed.class, WAIT));
+        assertEquals(before, global(1));
+        assertEquals(1, before.roundsDone());
+
+        // Round 1. Mallory declines; a late delta of round 0 is stale.
+        List<RoundClosed> round1 = openRound(job, 1, addresses, scheduler, () -> {
+            Map<Integer, RoundAssignment> slices = slicesOf(mallory);
+            for (int p = 0; p < 2; p++) {
+                slices.get(p).replyTo().tell(new RoundProtocol.RoundDeclined(JOB, p, 1,
+                        new Failure(MALLORY, "plan needs 900 MiB, budget 512 MiB")));
+            }
+            slices.get(0).replyTo().tell(new RoundProtocol.DeltaUpload(JOB, 0, 0,
+                    NodeUpdate.lora(MALLORY, 40, Map.of(), Map.of()), 1, 1, 1, malloryAcks.ref()));
+            assertEquals(Outcome.STALE, malloryAcks.expectMessageClass(DeltaAck.class, WAIT).outcome());
+            return slices;
+        });
+        assertNotEquals(oldEntity, lastAggregatorRef, "partition 1 runs round 1 in a new incarnation");
+        for (RoundClosed c : round1) {
+            assertEquals(List.of(new Failure(MALLORY, "plan needs 900 MiB, budget 512 MiB")), c.failures());
+        }
+        // Round 1 traffic per node, summed over partitions, is what the simulator sent and received.
+        RoundReport simRound1 = sim.reports().get(2);
+        for (String node : NODES) {
+            long down = 0;
+            long up = 0;
+            for (RoundClosed c : round1) {
+                JobProtocol.NodeRoundStats s = c.nodes().stream().filter(n -> n.nodeId().equals(node)).findFirst()
+                        .orElseThrow();
+                down += s.bytesDown();
+                up += s.bytesUp();
+            }
+            assertEquals(simRound1.nodes().get(node).bytesDown(), down, node);
+            assertEquals(simRound1.nodes().get(node).bytesUp(), up, node);
+        }
+
+        // The key assertion: the partitions together hold the simulator's global adapters and head.
+        GlobalSlice g0 = global(0);
+        GlobalSlice g1 = global(1);
+        assertEquals(2, g0.roundsDone());
+        assertEquals(2, g1.roundsDone());
+        assertTrue(g1.dense().isEmpty(), "the head lives in partition 0");
+        Map<MatrixId, ScaledAdapter> cluster = new TreeMap<>(g0.adapters());
+        cluster.putAll(g1.adapters());
+        g0.adapters().keySet().forEach(id -> assertEquals(0, JobProtocol.partitionOf(id, 2), id.toString()));
+        g1.adapters().keySet().forEach(id -> assertEquals(1, JobProtocol.partitionOf(id, 2), id.toString()));
+        assertEquals(12, cluster.size());
+        assertEquals(sim.last().global().keySet(), cluster.keySet());
+        double worst = 0;
+        for (Map.Entry<MatrixId, ScaledAdapter> e : sim.last().global().entrySet()) {
+            ScaledAdapter c = cluster.get(e.getKey());
+            assertEquals(e.getValue().rank(), c.rank(), e.getKey().toString());
+            assertEquals(e.getValue().scale(), c.scale(), 1e-7, e.getKey().toString());
+            worst = Math.max(worst, maxDiff(e.getValue().adapter().a(), c.adapter().a()));
+            worst = Math.max(worst, maxDiff(e.getValue().adapter().b(), c.adapter().b()));
+        }
+        assertEquals(sim.last().dense().keySet(), g0.dense().keySet());
+        for (String name : sim.last().dense().keySet()) {
+            worst = Math.max(worst, maxDiff(sim.last().dense().get(name), g0.dense().get(name)));
+        }
+        double norm = 0;
+        for (ScaledAdapter a : cluster.values()) {
+            for (float x : a.adapter().b().data()) {
+                norm += x * x;
+            }
+        }
+        System.out.printf("data plane vs simulator: max |difference| %.3g over 12 adapters and the head; "
+                + "‖B‖ %.4f; global ranks %s; simulator %.1f s, whole test %.1f s%n", worst, Math.sqrt(norm),
+                cluster.values().stream().map(ScaledAdapter::rank).toList(), simSeconds, (System.nanoTime() - t0) / 1e9);
+        assertTrue(worst <= 1e-5, "max difference " + worst);
+        assertTrue(norm > 1e-6, "the adapters were trained (B is no longer zero)");
+
+        for (int p = 0; p < 2; p++) {
+            Aggregator.ref(k0.system(), JOB, p).tell(new JobProtocol.FinishJob(JOB, "finished"));
+        }
+        trainers.values().forEach(t -> t.tell(new JobProtocol.FinishJob(JOB, "finished")));
+    }
+
+    /** The aggregator reference mallory last saw in a partition-1 slice: which incarnation runs it. */
+    private static ActorRef<RoundProtocol.TrainerReply> lastAggregatorRef;
+
+    @FunctionalInterface
+    private interface Mallory {
+        Map<Integer, RoundAssignment> play() throws Exception;
+    }
+
+    /** Opens {@code round} in both partitions, lets mallory play, and returns both RoundClosed by partition. */
+    private static List<RoundClosed> openRound(JobDefinition job, int round, Map<String, ActorRef<RoundAssignment>> to,
+            TestProbe<SchedulerEvent> scheduler, Mallory mallory) throws Exception {
+        for (int p = 0; p < 2; p++) {
+            Aggregator.ref(kits.get(0).system(), JOB, p).tell(new JobProtocol.OpenRound(job, p, round, plans(), to,
+                    scheduler.ref()));
+        }
+        lastAggregatorRef = mallory.play().get(1).replyTo();
+        RoundClosed[] closed = new RoundClosed[2];
+        for (int i = 0; i < 2; i++) {
+            RoundClosed c = scheduler.expectMessageClass(RoundClosed.class, WAIT);
+            closed[c.partition()] = c;
+        }
+        return List.of(closed);
+    }
+
+    private static Map<Integer, RoundAssignment> slicesOf(TestProbe<TrainerCommand> mallory) {
+        Map<Integer, RoundAssignment> slices = new HashMap<>();
+        for (int i = 0; i < 2; i++) {
+            RoundAssignment a = (RoundAssignment) mallory.expectMessageClass(RoundAssignment.class, WAIT);
+            slices.put(a.partition(), a);
+        }
+        return slices;
+    }
+
+    /** NaN adapters for partition 0; transposed ones (A [in, r], B [r, out]) for partition 1. */
+    private static NodeUpdate badUpdate(RoundAssignment a, boolean nan) {
+        Map<MatrixId, PeftAdapters.Adapter> adapters = new TreeMap<>();
+        Map<MatrixId, Float> scales = new TreeMap<>();
+        a.assignment().plan().ranks().forEach((id, r) -> {
+            if (JobProtocol.partitionOf(id, 2) == a.partition()) {
+                float[] x = new float[r * 384];
+                if (nan) {
+                    java.util.Arrays.fill(x, Float.NaN);
+                }
+                HostTensor ra = new HostTensor(new long[] {r, 384}, x);
+                HostTensor ar = new HostTensor(new long[] {384, r}, x.clone());
+                adapters.put(id, nan ? new PeftAdapters.Adapter(ra, ar) : new PeftAdapters.Adapter(ar, ra));
+                scales.put(id, ALPHA / r);
+            }
+        });
+        return NodeUpdate.lora(MALLORY, 40, adapters, scales);
+    }
+
+    /** Asked as the scheduler or a client would: the reply goes to a temporary actor on the large-message lane. */
+    private static GlobalSlice global(int partition) throws Exception {
+        return Aggregator.ref(kits.get(0).system(), JOB, partition)
+                .<GlobalSlice>ask(replyTo -> new JobProtocol.GetGlobal(JOB, partition, replyTo), WAIT)
+                .toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    /** The trainer of each node as the first node's Receptionist lists them, by node name. */
+    private static Map<String, ActorRef<TrainerCommand>> trainers() {
+        ActorTestKit k0 = kits.get(0);
+        TestProbe<Receptionist.Listing> probe = k0.createTestProbe();
+        Map<String, ActorRef<TrainerCommand>> out = new HashMap<>();
+        probe.awaitAssert(WAIT, Duration.ofMillis(300), () -> {
+            k0.system().receptionist().tell(Receptionist.find(Trainer.SERVICE_KEY, probe.ref()));
+            var refs = probe.receiveMessage().getServiceInstances(Trainer.SERVICE_KEY);
+            assertEquals(3, refs.size(), refs.toString());
+            for (ActorRef<TrainerCommand> ref : refs) {
+                for (int i = 0; i < kits.size(); i++) {
+                    Address node = Cluster.get(kits.get(i).system()).selfMember().address();
+                    boolean local = ref.path().address().hasLocalScope();
+                    if (local ? i == 0 : ref.path().address().equals(node)) {
+                        out.put(NODES.get(i), ref);
+                    }
+                }
+            }
+            assertEquals(3, out.size(), out.toString());
+            return null;
+        });
+        return out;
+    }
+
+    private static void awaitMembersUp() {
+        TestProbe<Object> probe = kits.get(0).createTestProbe();
+        probe.awaitAssert(WAIT, Duration.ofMillis(200), () -> {
+            for (ActorTestKit kit : kits) {
+                var members = new ArrayList<org.apache.pekko.cluster.Member>();
+                Cluster.get(kit.system()).state().getMembers().forEach(members::add);
+                assertEquals(3, members.size());
+                assertTrue(members.stream().allMatch(m -> m.status() == MemberStatus.up()), members.toString());
+            }
+            return null;
+        });
+    }
+
+    private static double maxDiff(HostTensor a, HostTensor b) {
+        assertTrue(java.util.Arrays.equals(a.shape(), b.shape()),
+                java.util.Arrays.toString(a.shape()) + " vs " + java.util.Arrays.toString(b.shape()));
+        double m = 0;
+        for (int i = 0; i < a.data().length; i++) {
+            m = Math.max(m, Math.abs(a.data()[i] - b.data()[i]));
+        }
+        return m;
+    }
+}
