@@ -134,7 +134,13 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
         this.dataDir = dataDir;
         this.djl = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(DISPATCHER));
         ctx.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, ctx.getSelf()));
-        ActorRef<Receptionist.Listing> listings = ctx.messageAdapter(Receptionist.Listing.class, SchedulersListed::new);
+        // The cluster receptionist fails when one reference both registers and subscribes, and message
+        // adapters share the actor's reference: a child subscribes and forwards the listings.
+        ActorRef<TrainerCommand> self = ctx.getSelf();
+        ActorRef<Receptionist.Listing> listings = ctx.spawn(Behaviors.<Receptionist.Listing>receiveMessage(l -> {
+            self.tell(new SchedulersListed(l));
+            return Behaviors.same();
+        }), "scheduler-listings");
         ctx.getSystem().receptionist().tell(Receptionist.subscribe(ServiceKeys.SCHEDULER, listings));
     }
 
