@@ -363,13 +363,14 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
             startIfReady(b, r.jobId(), false);
         } else if (e instanceof JobProtocol.RoundClosed r) {
             JobEntry j = state.job(r.jobId());
-            if (j == null || j.state() != JobState.RUNNING || r.round() != j.round() || j.closed().containsKey(r.partition())) {
+            if (j == null || j.state() != JobState.RUNNING || r.round() != dataPlaneRound(j.round())
+                    || j.closed().containsKey(r.partition())) {
                 return Effect().none();
             }
             List<String> failures = new ArrayList<>();
             r.failures().forEach(f -> failures.add(f.nodeId() + ": " + f.reason()));
             r.rejected().forEach(x -> failures.add(x.nodeId() + ": rejected " + x.item() + ": " + x.reason()));
-            b.add(new SchedulerEvent.PartitionClosed(r.jobId(), r.round(), r.partition(), r.nodes(), failures,
+            b.add(new SchedulerEvent.PartitionClosed(r.jobId(), j.round(), r.partition(), r.nodes(), failures,
                     Instant.ofEpochMilli(r.closedAtMillis())));
             if (b.state.job(r.jobId()).roundComplete()) {
                 advance(b, r.jobId());
@@ -602,9 +603,21 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
         }
         for (int p = 0; p < j.job().partitions(); p++) {
             if (!j.closed().containsKey(p)) {
-                tellPartition(jobId, p, new JobProtocol.OpenRound(j.job(), p, j.round(), plans, trainers, dataPlane));
+                tellPartition(jobId, p, new JobProtocol.OpenRound(j.job(), p, dataPlaneRound(j.round()), plans, trainers,
+                        dataPlane));
             }
         }
+    }
+
+    /**
+     * The data plane's number for the control plane's round {@code round}. Users see rounds 1..n
+     * (status, history, plan changes); the aggregator counts rounds done, so it opens round 0 first
+     * and seeds each node's batches with that number as the simulator does. Without this mapping
+     * the first OpenRound (round 1) reached an aggregator with 0 rounds done and was refused, and no
+     * job ever ran on the real data plane.
+     */
+    static int dataPlaneRound(int round) {
+        return round - 1;
     }
 
     private void finish(SchedulerState s, String jobId, String reason) {

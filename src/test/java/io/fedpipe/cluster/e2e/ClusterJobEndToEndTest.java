@@ -1,0 +1,345 @@
+package io.fedpipe.cluster.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.fedpipe.aggregation.AggregationResult;
+import io.fedpipe.aggregation.AggregationStrategy;
+import io.fedpipe.aggregation.FedPipeAggregation;
+import io.fedpipe.aggregation.Failure;
+import io.fedpipe.aggregation.NodeUpdate;
+import io.fedpipe.aggregation.RoundConfig;
+import io.fedpipe.aggregation.RoundContext;
+import io.fedpipe.aggregation.ScaledAdapter;
+import io.fedpipe.cluster.aggregator.Aggregator;
+import io.fedpipe.cluster.config.NodeConfig;
+import io.fedpipe.cluster.config.NodeSettings;
+import io.fedpipe.cluster.gateway.GatewayClient;
+import io.fedpipe.cluster.gateway.GatewayProtocol;
+import io.fedpipe.cluster.gateway.GatewayProtocol.JobState;
+import io.fedpipe.cluster.gateway.GatewayProtocol.JobStatus;
+import io.fedpipe.cluster.node.FedPipeNode;
+import io.fedpipe.cluster.protocol.JobProtocol;
+import io.fedpipe.cluster.protocol.JobProtocol.GlobalSlice;
+import io.fedpipe.cluster.scheduler.JobPlanning;
+import io.fedpipe.data.ClassificationDataset;
+import io.fedpipe.data.ClassificationTasks;
+import io.fedpipe.data.DatasetSplits;
+import io.fedpipe.engine.EngineSetup;
+import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.lora.MatrixId;
+import io.fedpipe.model.HostTensor;
+import io.fedpipe.model.PretrainedModels;
+import io.fedpipe.round.AdaptedClassifiers;
+import io.fedpipe.round.ClassifierLocalRound;
+import io.fedpipe.round.Emulation;
+import io.fedpipe.round.ExperimentSpec;
+import io.fedpipe.round.InProcessSimulator;
+import io.fedpipe.round.NodeRoundPlan;
+import io.fedpipe.round.RoundEngine;
+import io.fedpipe.tokenize.TextTokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole product path in one JVM: three nodes started by {@link FedPipeNode#init} (ports 0, one
+ * H2 journal in a temp dir), jobs submitted as a user submits them (a {@link GatewayClient} over
+ * Cluster Client to the {@code JobGateway}), the real scheduler singleton, trainers and sharded
+ * aggregator partitions. First bad input is refused with its reason and leaves the cluster
+ * working; then a small MiniLM job runs to FINISHED, and its global adapters and head equal the
+ * in-process simulator's given the plan the scheduler chose, within 1e-5.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterJobEndToEndTest {
+
+    private static final long SEED = 7;
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final String[] ROLES = {"[scheduler, gateway, aggregator, edge]", "[aggregator, edge]", "[edge]"};
+
+    @TempDir
+    static Path dir;
+
+    private static final List<ActorTestKit> kits = new ArrayList<>();
+    private static GatewayClient client;
+    private static int threadsBefore;
+
+    @BeforeAll
+    static void start() throws Exception {
+        EngineSetup.start(0);
+        threadsBefore = EngineSetup.threads();
+        EngineSetup.start(1);
+        Address first = null;
+        for (int i = 0; i < 3; i++) {
+            Path data = Files.createDirectories(dir.resolve("node-" + (i + 1)));
+            Config c = NodeConfig.layered(ConfigFactory.parseString(String.join("\n",
+                    "fedpipe.node.name = node-" + (i + 1),
+                    "fedpipe.node.port = 0",
+                    "fedpipe.node.management.port = 0",
+                    "fedpipe.node.roles = " + ROLES[i],
+                    "fedpipe.node.data-dir = \"" + data + "\"",
+                    "fedpipe.persistence.h2-file = \"" + dir.resolve("journal/fedpipe") + "\"",
+                    "fedpipe.scheduler.persistence-id = \"e2e-" + System.nanoTime() + "\"",
+                    "fedpipe.scheduler.prepare-timeout = 120s",
+                    "fedpipe.trainer.threads = 1",
+                    "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on",
+                    "pekko.cluster.failure-detector.acceptable-heartbeat-pause = 20s")));
+            NodeSettings settings = NodeSettings.fromConfig(c);
+            ActorTestKit kit = ActorTestKit.create(settings.clusterName(), settings.systemConfig(c));
+            kits.add(kit);
+            Address self = Cluster.get(kit.system()).selfMember().address();
+            first = first == null ? self : first;
+            FedPipeNode.init(kit.system(), settings, List.of(first)).toCompletableFuture().get(60, TimeUnit.SECONDS);
+        }
+        client = GatewayClient.connect(List.of("127.0.0.1:" + first.getPort().get()), "fedpipe", "127.0.0.1");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (client != null) {
+            client.close();
+        }
+        for (int i = kits.size() - 1; i >= 0; i--) {
+            kits.get(i).shutdownTestKit();
+        }
+        EngineSetup.start(threadsBefore);
+    }
+
+    /** The job file of the small MiniLM job; {@code overrides} replace keys (later keys win in HOCON). */
+    static String jobFile(String... overrides) {
+        List<String> lines = new ArrayList<>(List.of("model = minilm-l6", "task = wordnet-topics", "limit-train = 120",
+                "limit-validation = 40", "partition { kind = iid }", "strategy = fedpipe", "rounds = 2",
+                "targets = \"q,v\"", "alpha = 8", "lr = 5e-3", "warmup = 1", "max-length = 16", "seed = " + SEED,
+                "partitions = 2", "quorum = 1.0", "round-timeout = 120s",
+                "planner { formats = \"fp32\", batches = [4], ranks = [2, 4], min-steps = 3, max-steps = 3 }"));
+        lines.addAll(List.of(overrides));
+        return String.join("\n", lines);
+    }
+
+    private static GatewayProtocol.Reply ask(GatewayProtocol.Request r) throws Exception {
+        return client.ask(r, WAIT);
+    }
+
+    /** Submits through the gateway; the job id on acceptance. */
+    private static String submit(String name, String text) throws Exception {
+        GatewayProtocol.Reply reply = null;
+        // The singleton and the trainers' registrations may still be on their way right after start.
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            reply = ask(new GatewayProtocol.SubmitJob(name, text));
+            if (reply instanceof GatewayProtocol.JobAccepted a) {
+                return a.jobId();
+            }
+            if (!(reply instanceof GatewayProtocol.RequestFailed
+                    || reply instanceof GatewayProtocol.JobRejected r && r.reason().startsWith("no edge node"))) {
+                break;
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("job " + name + " not accepted: " + reply);
+    }
+
+    private static JobStatus awaitOver(String id, Duration limit) throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        JobStatus s = null;
+        while (System.nanoTime() < deadline) {
+            s = assertInstanceOf(JobStatus.class, ask(new GatewayProtocol.GetJobStatus(id)));
+            if (s.state().over()) {
+                return s;
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("job " + id + " is not over after " + limit + ": " + s);
+    }
+
+    @Test
+    @Order(1)
+    void badInputIsRefusedWithItsReasonAndTheClusterLivesOn() throws Exception {
+        // Waits for the trainers to register, so that the rejections below are about the input.
+        awaitThreeTrainers();
+
+        // A malformed file: rejected by the gateway with one line naming file, line and key.
+        GatewayProtocol.JobRejected malformed = assertInstanceOf(GatewayProtocol.JobRejected.class,
+                ask(new GatewayProtocol.SubmitJob("bad.conf", jobFile("rounds = many"))));
+        assertFalse(malformed.reason().contains("\n"), malformed.reason());
+        assertTrue(malformed.reason().startsWith("bad.conf:18: key 'rounds'"), malformed.reason());
+        GatewayProtocol.JobRejected unknownKey = assertInstanceOf(GatewayProtocol.JobRejected.class,
+                ask(new GatewayProtocol.SubmitJob("typo.conf", jobFile("roundz = 3"))));
+        assertTrue(unknownKey.reason().contains("unknown key 'roundz'"), unknownKey.reason());
+
+        // An unknown model: the gateway refuses it by name.
+        GatewayProtocol.JobRejected model = assertInstanceOf(GatewayProtocol.JobRejected.class,
+                ask(new GatewayProtocol.SubmitJob("model.conf", jobFile("model = gpt-17"))));
+        assertTrue(model.reason().contains("key 'model' must be minilm-l6 or a model directory with config.json, got 'gpt-17'"),
+                model.reason());
+        // A model directory whose config.json is not a model config: the scheduler refuses it.
+        Path broken = Files.createDirectories(dir.resolve("broken-model"));
+        Files.writeString(broken.resolve("config.json"), "{\"not\": \"a model\"}");
+        GatewayProtocol.JobRejected config = assertInstanceOf(GatewayProtocol.JobRejected.class,
+                ask(new GatewayProtocol.SubmitJob("broken.conf", jobFile("model = \"" + broken + "\""))));
+        assertTrue(config.reason().contains(broken.resolve("config.json").toString()), config.reason());
+
+        // Missing data: accepted (the data lives on the edge nodes), every trainer refuses, the job fails with why.
+        String missing = submit("missing.conf", jobFile("task = no-such-dataset"));
+        JobStatus failed = awaitOver(missing, Duration.ofSeconds(60));
+        assertEquals(JobState.FAILED, failed.state(), failed.toString());
+        assertTrue(failed.reason().startsWith("no node prepared the job; refused: "), failed.reason());
+        for (String node : List.of("node-1", "node-2", "node-3")) {
+            assertTrue(failed.reason().contains(node + "=node " + node + " has no data for task 'no-such-dataset'"),
+                    failed.reason());
+        }
+        System.out.printf("bad input: %s | %s | %s | %s | %s%n", malformed.reason(), unknownKey.reason(),
+                model.reason(), config.reason(), failed.reason());
+    }
+
+    /** Until the scheduler lists three nodes with a trainer (the singleton and registrations take a moment). */
+    private static void awaitThreeTrainers() {
+        var scheduler = io.fedpipe.cluster.node.ControlPlane.get(kits.get(0).system()).scheduler().orElseThrow();
+        var probe = kits.get(0).<io.fedpipe.cluster.scheduler.Scheduler.NodeList>createTestProbe();
+        probe.awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(300), () -> {
+            scheduler.tell(new io.fedpipe.cluster.scheduler.Scheduler.GetNodes(probe.ref()));
+            var nodes = probe.receiveMessage(Duration.ofSeconds(5));
+            assertEquals(3, nodes.nodes().stream().filter(n -> n.up() && n.trainer()).count(), nodes.toString());
+            return null;
+        });
+    }
+
+    @Test
+    @Order(2)
+    void aSmallJobRunsToFinishedAndEqualsTheSimulatorOnTheSchedulersPlans() throws Exception {
+        long t0 = System.nanoTime();
+        String id = submit("minilm-small.conf", jobFile());
+        JobStatus done = awaitOver(id, Duration.ofSeconds(240));
+        double clusterSeconds = (System.nanoTime() - t0) / 1e9;
+        assertEquals(JobState.FINISHED, done.state(), done.toString());
+        assertEquals(List.of("node-1", "node-2", "node-3"), done.participants());
+        assertEquals(12, done.selected().size(), "importance off: every q and v matrix");
+        assertEquals(List.of(1, 2), done.history().stream().map(GatewayProtocol.RoundMetrics::round).toList());
+        for (GatewayProtocol.RoundMetrics m : done.history()) {
+            assertTrue(m.failures().isEmpty(), m.toString());
+            assertEquals(List.of("node-1", "node-2", "node-3"),
+                    m.nodes().stream().map(GatewayProtocol.NodeMetrics::nodeId).toList());
+            m.nodes().forEach(n -> assertTrue(Double.isFinite(n.loss()) && n.bytesUp() > 0, n.toString()));
+        }
+        // One plan for both rounds: what the simulator is given.
+        assertTrue(done.planChanges().isEmpty(), done.planChanges().toString());
+        List<NodeRoundPlan> plans = JobPlanning.roundPlans(done.plan(), done.selected());
+        assertEquals(3, plans.size(), plans.toString());
+
+        Map<MatrixId, ScaledAdapter> cluster = new TreeMap<>();
+        Map<String, HostTensor> dense = new TreeMap<>();
+        for (int p = 0; p < 2; p++) {
+            GlobalSlice g = global(id, p);
+            assertEquals(2, g.roundsDone(), "partition " + p);
+            cluster.putAll(g.adapters());
+            dense.putAll(g.dense());
+        }
+
+        long t1 = System.nanoTime();
+        AggregationResult sim = simulate(done.participants(), plans);
+        double simSeconds = (System.nanoTime() - t1) / 1e9;
+        assertEquals(sim.global().keySet(), cluster.keySet());
+        assertEquals(sim.dense().keySet(), dense.keySet());
+        double worst = 0;
+        double norm = 0;
+        for (Map.Entry<MatrixId, ScaledAdapter> e : sim.global().entrySet()) {
+            ScaledAdapter c = cluster.get(e.getKey());
+            assertEquals(e.getValue().rank(), c.rank(), e.getKey().toString());
+            assertEquals(e.getValue().scale(), c.scale(), 1e-7, e.getKey().toString());
+            worst = Math.max(worst, maxDiff(e.getValue().adapter().a(), c.adapter().a()));
+            worst = Math.max(worst, maxDiff(e.getValue().adapter().b(), c.adapter().b()));
+            for (float x : c.adapter().b().data()) {
+                norm += x * x;
+            }
+        }
+        for (String name : sim.dense().keySet()) {
+            worst = Math.max(worst, maxDiff(sim.dense().get(name), dense.get(name)));
+        }
+        System.out.printf("cluster job vs simulator on the scheduler's plan %s: max |difference| %.3g; ‖B‖ %.4f; "
+                + "cluster job %.1f s, simulator %.1f s%n", done.plan(), worst, Math.sqrt(norm), clusterSeconds, simSeconds);
+        assertTrue(norm > 1e-6, "the adapters were trained (B is no longer zero)");
+        assertTrue(worst <= 1e-5, "max difference " + worst);
+    }
+
+    private static GlobalSlice global(String jobId, int partition) throws Exception {
+        return Aggregator.ref(kits.get(0).system(), jobId, partition)
+                .<GlobalSlice>ask(replyTo -> new JobProtocol.GetGlobal(jobId, partition, replyTo), Duration.ofSeconds(60))
+                .toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+
+    /** Keeps the result of the last aggregation, which the simulator does not return. */
+    private static final class Recording implements AggregationStrategy {
+        final AggregationStrategy inner = new FedPipeAggregation();
+        AggregationResult last;
+
+        @Override
+        public String name() {
+            return inner.name();
+        }
+
+        @Override
+        public RoundConfig configureRound(RoundConfig planned) {
+            return inner.configureRound(planned);
+        }
+
+        @Override
+        public AggregationResult aggregate(List<NodeUpdate> results, List<Failure> failures, RoundContext context) {
+            last = inner.aggregate(results, failures, context);
+            return last;
+        }
+    }
+
+    /** The job in the in-process simulator: same seed, split (shard i of the participants) and plans. */
+    static AggregationResult simulate(List<String> participants, List<NodeRoundPlan> plans) throws Exception {
+        DatasetSplits splits = ClassificationTasks.load("wordnet-topics", SEED);
+        ClassificationDataset train = splits.train().head(120);
+        ClassificationDataset validation = splits.validation().head(40);
+        List<int[]> parts = new ExperimentSpec.Partition("iid", 0.5).partitioner()
+                .partition(train.labelIndices(), train.numLabels(), participants.size(), SEED);
+        List<InProcessSimulator.SimNode> nodes = new ArrayList<>();
+        for (int i = 0; i < participants.size(); i++) {
+            nodes.add(new InProcessSimulator.SimNode(participants.get(i), train.subset(parts.get(i)), Emulation.NONE));
+        }
+        Recording strategy = new Recording();
+        try (TextTokenizer tokenizer = TextTokenizer.miniLm(16, TextTokenizer.Overflow.TRUNCATE);
+                NDManager manager = NDManager.newBaseManager()) {
+            AdaptedClassifiers models = new AdaptedClassifiers(PretrainedModels.load(PretrainedModels.MINILM_L6), tokenizer,
+                    train.numLabels(), 8, SEED);
+            RoundEngine engine = new RoundEngine(strategy, 8, models.shapes(EnumSet.of(LoraTarget.Q, LoraTarget.V)));
+            ClassifierLocalRound local = new ClassifierLocalRound(models, manager, 5e-3f, 1);
+            new InProcessSimulator(engine, local, models, nodes, validation).run(2, round -> plans, manager);
+        }
+        return strategy.last;
+    }
+
+    static double maxDiff(HostTensor a, HostTensor b) {
+        assertTrue(java.util.Arrays.equals(a.shape(), b.shape()),
+                java.util.Arrays.toString(a.shape()) + " vs " + java.util.Arrays.toString(b.shape()));
+        double m = 0;
+        for (int i = 0; i < a.data().length; i++) {
+            m = Math.max(m, Math.abs(a.data()[i] - b.data()[i]));
+        }
+        return m;
+    }
+}
