@@ -1,6 +1,7 @@
 package io.fedpipe.train;
 
 import ai.djl.engine.Engine;
+import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
@@ -85,12 +86,16 @@ public final class Backprop {
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     seed(objective, dropoutSeed, i);
                     NDArray out = objective.block(i, in, batch, true);
-                    // The first block without adapters, on a frozen embedding, has nothing to differentiate:
-                    // its output has no autograd node. (hasGradient() is no test for this: DJL caches it.)
-                    String gradFn = JniUtils.getGradientFunctionNames((PtNDArray) out);
-                    if (gradFn != null && !gradFn.isEmpty()) {
+                    try {
                         // Vector-Jacobian product with the upstream gradient, without building out·g.
                         JniUtils.backward((PtNDArray) out, (PtNDArray) upstream, false, false);
+                    } catch (EngineException e) {
+                        // The first block without adapters, on a frozen embedding, has nothing to
+                        // differentiate (importance may select no matrix there). Asking the tensor
+                        // first is no option: DJL's grad-fn query crashes on a tensor without one.
+                        if (needInputGrad || !String.valueOf(e.getMessage()).contains("does not require grad")) {
+                            throw e;
+                        }
                     }
                 }
                 upstream.close();
