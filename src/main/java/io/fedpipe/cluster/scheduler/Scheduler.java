@@ -363,13 +363,14 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
             startIfReady(b, r.jobId(), false);
         } else if (e instanceof JobProtocol.RoundClosed r) {
             JobEntry j = state.job(r.jobId());
-            if (j == null || j.state() != JobState.RUNNING || r.round() != j.round() || j.closed().containsKey(r.partition())) {
+            if (j == null || j.state() != JobState.RUNNING || userRound(r.round()) != j.round()
+                    || j.closed().containsKey(r.partition())) {
                 return Effect().none();
             }
             List<String> failures = new ArrayList<>();
             r.failures().forEach(f -> failures.add(f.nodeId() + ": " + f.reason()));
             r.rejected().forEach(x -> failures.add(x.nodeId() + ": rejected " + x.item() + ": " + x.reason()));
-            b.add(new SchedulerEvent.PartitionClosed(r.jobId(), r.round(), r.partition(), r.nodes(), failures,
+            b.add(new SchedulerEvent.PartitionClosed(r.jobId(), userRound(r.round()), r.partition(), r.nodes(), failures,
                     Instant.ofEpochMilli(r.closedAtMillis())));
             if (b.state.job(r.jobId()).roundComplete()) {
                 advance(b, r.jobId());
@@ -378,6 +379,19 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
             return Effect().none();
         }
         return persistAndAct(b);
+    }
+
+    /**
+     * The data plane counts rounds from 0 (the round engine's numbering: round r opens after r
+     * rounds are done, see the aggregator); users, views and this journal count from 1.
+     */
+    static int dataPlaneRound(int round) {
+        return round - 1;
+    }
+
+    /** The inverse of {@link #dataPlaneRound}. */
+    static int userRound(int dataPlaneRound) {
+        return dataPlaneRound + 1;
     }
 
     private static boolean acceptsPreparation(SchedulerState s, String jobId, String nodeId) {
@@ -602,7 +616,8 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
         }
         for (int p = 0; p < j.job().partitions(); p++) {
             if (!j.closed().containsKey(p)) {
-                tellPartition(jobId, p, new JobProtocol.OpenRound(j.job(), p, j.round(), plans, trainers, dataPlane));
+                tellPartition(jobId, p, new JobProtocol.OpenRound(j.job(), p, dataPlaneRound(j.round()), plans, trainers,
+                        dataPlane));
             }
         }
     }
