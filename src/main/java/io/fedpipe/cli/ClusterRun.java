@@ -81,7 +81,7 @@ final class ClusterRun {
                     out.println("re-planned before round " + c.beforeRound() + ": " + c.reason());
                 }
                 for (; printed < s.history().size(); printed++) {
-                    out.println(JobCommands.roundLine(s.history().get(printed), s.rounds()));
+                    out.println(roundLine(s.history().get(printed), s));
                 }
                 out.flush();
                 if (s.state().over()) {
@@ -101,6 +101,22 @@ final class ClusterRun {
                 Thread.sleep(2000);
             }
         }
+    }
+
+    /** As {@code fedpipe watch} prints a round, with each node's planned local steps. */
+    static String roundLine(GatewayProtocol.RoundMetrics r, GatewayProtocol.JobStatus s) {
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "round %d/%d  %5.1f s ", r.round(), s.rounds(),
+                r.roundSeconds()));
+        for (GatewayProtocol.NodeMetrics n : r.nodes()) {
+            int steps = s.plan().stream().filter(p -> p.nodeId().equals(n.nodeId())).mapToInt(GatewayProtocol.PlanRow::steps)
+                    .findFirst().orElse(0);
+            b.append(String.format(Locale.ROOT, " | %s %d steps %.1fs (plan %.1fs) %.2f MB loss %.4f", n.nodeId(), steps,
+                    n.trainSeconds(), n.plannedSeconds(), (n.bytesUp() + n.bytesDown()) / 1e6, n.loss()));
+        }
+        if (!r.failures().isEmpty()) {
+            b.append("  failures: ").append(String.join("; ", r.failures()));
+        }
+        return b.toString();
     }
 
     /** Fails when a node process died: the job cannot be trusted to finish, and its log says why. */

@@ -87,10 +87,12 @@ final class DemoCommand implements Callable<Integer> {
             return CliErrors.FAILURE;
         }
         ClusterRun.Outcome outcome;
+        double finished;
         try {
             o.println(String.format(Locale.ROOT, "all %d nodes ready after %.0f s", specs.size(), seconds(start)));
             o.flush();
             outcome = ClusterRun.run(cluster, jobFile.getFileName().toString(), text, o);
+            finished = seconds(start);
         } catch (LocalCluster.NodeFailure e) {
             err.println("fedpipe: demo failed: " + e.getMessage());
             cluster.close();
@@ -120,13 +122,14 @@ final class DemoCommand implements Callable<Integer> {
             ClusterJobReport.Report report;
             try (NDManager manager = NDManager.newBaseManager(settings.resolveDevice())) {
                 JobDefinition done = JobFile.parse(text, jobFile.getFileName().toString(), outcome.status().jobId());
-                report = ClusterJobReport.write(out, done, outcome.status(), outcome.global(), specs, seconds(start), manager);
+                report = ClusterJobReport.write(out, done, outcome.status(), outcome.global(), specs, finished, manager);
             }
             o.println(String.format(Locale.ROOT, "validation: accuracy %.4f, macro-F1 %.4f on %d examples (majority class %.4f)",
                     report.scores().accuracy(), report.scores().macroF1(), report.scores().examples(),
                     report.scores().majorityBaseline()));
-            o.println(String.format(Locale.ROOT, "%d rounds in %.0f s of job time, %.0f s in all; %.1f MB exchanged",
-                    report.roundsDone(), outcome.jobSeconds(), seconds(start), report.totalBytes() / 1e6));
+            o.println(String.format(Locale.ROOT, "%d rounds in %.0f s of job time (submit to finish), %.0f s from launch to"
+                    + " the job's end, %.0f s in all; %.1f MB exchanged", report.roundsDone(), outcome.jobSeconds(), finished,
+                    seconds(start), report.totalBytes() / 1e6));
             o.println("results in " + out.toAbsolutePath().normalize() + ": merged/ (Hugging Face), adapters/ (PEFT), "
                     + "report.md, report.json, round-times.png");
             o.flush();

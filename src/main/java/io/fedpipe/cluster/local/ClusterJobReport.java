@@ -61,7 +61,7 @@ public final class ClusterJobReport {
      * @param status      its final status (plan, rounds)
      * @param global      its global model from the gateway
      * @param nodes       the emulated resources per node, for the report
-     * @param wallSeconds the demo's wall time from launch to the job's end
+     * @param wallSeconds wall time from launching the nodes to the job's end
      */
     public static Report write(Path out, JobDefinition job, GatewayProtocol.JobStatus status,
             GatewayProtocol.GlobalModel global, List<LocalClusterLayout.NodeSpec> nodes, double wallSeconds,
@@ -155,7 +155,7 @@ public final class ClusterJobReport {
         StringBuilder b = new StringBuilder();
         String nl = "\n";
         b.append("# FedPipe demo: ").append(r.jobId()).append(nl).append(nl);
-        b.append(String.format(Locale.ROOT, "%s on %s, strategy %s, %d rounds, %.0f s wall time from launch.%n%n",
+        b.append(String.format(Locale.ROOT, "%s on %s, strategy %s, %d rounds, %.0f s from launching the nodes to the job's end.%n%n",
                 r.model(), r.task(), r.strategy(), r.roundsDone(), r.wallSeconds()));
         Scores s = r.scores();
         b.append(String.format(Locale.ROOT,
