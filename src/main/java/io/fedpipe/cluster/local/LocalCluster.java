@@ -81,15 +81,15 @@ public final class LocalCluster implements AutoCloseable {
 
     private final LocalClusterLayout layout;
     private final Launcher launcher;
-    private final Map<String, Process> processes = new LinkedHashMap<>();
+    private final Map<String, Process> processes = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Thread shutdownHook;
 
     private LocalCluster(LocalClusterLayout layout, Launcher launcher) {
         this.layout = layout;
         this.launcher = launcher;
-        // Children must not outlive a parent killed by Ctrl-C.
-        this.shutdownHook = new Thread(() -> processes.values().forEach(Process::destroyForcibly), "local-cluster-stop");
+        // Children must not outlive a parent stopped by Ctrl-C: the same clean stop as close().
+        this.shutdownHook = new Thread(this::close, "local-cluster-stop");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
@@ -228,7 +228,7 @@ public final class LocalCluster implements AutoCloseable {
      * waits up to the layout's stop grace, then forces the rest.
      */
     @Override
-    public void close() {
+    public synchronized void close() {
         for (Process p : processes.values()) {
             if (p.isAlive()) {
                 p.destroy();
@@ -254,7 +254,7 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
-    private void launch(LocalClusterLayout.Node n) throws IOException {
+    private synchronized void launch(LocalClusterLayout.Node n) throws IOException {
         Files.createDirectories(n.log().getParent());
         processes.put(n.name(), launcher.start(n, layout.options()));
     }
