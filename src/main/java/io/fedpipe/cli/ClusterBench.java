@@ -30,8 +30,16 @@ import java.util.regex.Pattern;
  */
 final class ClusterBench {
 
-    /** One round: its wall time, the slowest node and that node's emulated time. */
-    record RoundCost(int round, double wallSeconds, String slowest, double slowestSeconds) {
+    /**
+     * One round: its wall time, the slowest node and that node's emulated time, and the longest
+     * training wall time of any node (from its last slice to its upload, emulated waits included).
+     */
+    record RoundCost(int round, double wallSeconds, String slowest, double slowestSeconds, double longestTrainSeconds) {
+        /** The part outside every node's training: slices out, uploads in, aggregation, checkpoint, close. */
+        double clusterSeconds() {
+            return wallSeconds - longestTrainSeconds;
+        }
+
         double overheadSeconds() {
             return wallSeconds - slowestSeconds;
         }
@@ -89,7 +97,9 @@ final class ClusterBench {
         for (GatewayProtocol.RoundMetrics r : s.history()) {
             String slowest = "-";
             double worst = 0;
+            double longest = 0;
             for (GatewayProtocol.NodeMetrics n : r.nodes()) {
+                longest = Math.max(longest, n.trainSeconds());
                 LocalClusterLayout.NodeSpec spec = byName.get(n.nodeId());
                 double t = n.computeSeconds() / spec.computeScale() + 8.0 * n.bytesDown() / (spec.downlinkMbps() * 1e6)
                         + 8.0 * n.bytesUp() / (spec.uplinkMbps() * 1e6);
@@ -98,7 +108,7 @@ final class ClusterBench {
                     slowest = n.nodeId();
                 }
             }
-            out.add(new RoundCost(r.round(), r.roundSeconds(), slowest, worst));
+            out.add(new RoundCost(r.round(), r.roundSeconds(), slowest, worst, longest));
         }
         return out;
     }
@@ -107,19 +117,22 @@ final class ClusterBench {
             Map<String, long[]> wire) {
         out.println();
         out.println("Orchestration overhead per round (emulated node time = compute / scale + bytes / link):");
-        out.println(String.format(Locale.ROOT, "%6s %9s %8s %12s %11s %9s", "round", "wall s", "slowest", "its time s",
-                "overhead s", "share"));
+        out.println(String.format(Locale.ROOT, "%6s %9s %8s %12s %11s %9s %10s %12s", "round", "wall s", "slowest",
+                "its time s", "overhead s", "share", "cluster s", "in-node s"));
         List<RoundCost> costs = costs(s, specs);
         double sumShare = 0;
         double sumSeconds = 0;
         for (RoundCost c : costs) {
-            out.println(String.format(Locale.ROOT, "%6d %9.1f %8s %12.1f %11.1f %8.1f%%", c.round(), c.wallSeconds(),
-                    c.slowest(), c.slowestSeconds(), c.overheadSeconds(), 100 * c.overheadShare()));
+            out.println(String.format(Locale.ROOT, "%6d %9.1f %8s %12.1f %11.1f %8.1f%% %10.1f %12.1f", c.round(),
+                    c.wallSeconds(), c.slowest(), c.slowestSeconds(), c.overheadSeconds(), 100 * c.overheadShare(),
+                    c.clusterSeconds(), c.overheadSeconds() - c.clusterSeconds()));
             sumShare += c.overheadShare();
             sumSeconds += c.overheadSeconds();
         }
-        out.println(String.format(Locale.ROOT, "mean overhead: %.1f s per round, %.1f%% of the round time",
-                sumSeconds / costs.size(), 100 * sumShare / costs.size()));
+        out.println(String.format(Locale.ROOT, "mean overhead: %.1f s per round, %.1f%% of the round time", sumSeconds
+                / costs.size(), 100 * sumShare / costs.size()));
+        out.println("  cluster s: round wall - the longest node training wall (slices out, uploads in, aggregation, close);");
+        out.println("  in-node s: the rest (a node's work outside its measured compute: model set-up, batching, waiting for a core)");
 
         int rounds = s.history().size();
         Map<String, long[]> raw = new HashMap<>();
