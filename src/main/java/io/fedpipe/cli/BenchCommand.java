@@ -11,6 +11,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -31,11 +32,24 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Benchmarks. 'bench step': the MiniLM LoRA training step per bit-width and thread count.",
                 "'bench profile': profile this node (step time per bits, batch, rank; memory per bits), fit its cost "
-                        + "model and validate it on configurations not used for fitting."})
+                        + "model and validate it on configurations not used for fitting.",
+                "'bench cluster': 3 node processes on loopback run a short job; per round the orchestration overhead "
+                        + "(round time minus the slowest node's emulated compute and transfer) and the bytes on the wire "
+                        + "vs the adapters' float32 size."})
 final class BenchCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", description = "What to benchmark: step or profile")
+    @Parameters(index = "0", description = "What to benchmark: step, profile or cluster")
     String what;
+
+    @Option(names = "--out", defaultValue = "out/bench-cluster",
+            description = "Output directory of 'bench cluster' (node logs). Default: ${DEFAULT-VALUE}")
+    Path out;
+
+    @Option(names = "--job", description = "The job of 'bench cluster'. Default: jobs/demo.conf with 3 rounds.")
+    Path job;
+
+    @Option(names = "--rounds", description = "Rounds of the 'bench cluster' job. Default: 3")
+    Integer rounds;
 
     @Option(names = "--model", defaultValue = "minilm-l6", description = "Model (minilm-l6). Default: ${DEFAULT-VALUE}")
     String model;
@@ -74,8 +88,12 @@ final class BenchCommand implements Callable<Integer> {
             }
             return ProfileBench.run(spec.commandLine().getOut(), model, seq, t.get(0), steps == null ? 5 : steps, json);
         }
+        if (what.equals("cluster")) {
+            return ClusterBench.run(spec.commandLine().getOut(), out, job != null ? job : DemoCommand.defaultJob(),
+                    rounds != null ? rounds : 3);
+        }
         if (!what.equals("step")) {
-            throw new IllegalArgumentException("unknown benchmark '" + what + "'; available: step, profile");
+            throw new IllegalArgumentException("unknown benchmark '" + what + "'; available: step, profile, cluster");
         }
         List<Integer> threads = this.threads == null ? List.of(1, 2) : this.threads;
         int steps = this.steps == null ? 15 : this.steps;

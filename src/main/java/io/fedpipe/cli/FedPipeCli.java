@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         versionProvider = FedPipeCli.Version.class,
         description = "Federated LoRA fine-tuning of language models across heterogeneous edge servers.",
         subcommands = {TrainCommand.class, NodeCommand.class, JobCommands.Submit.class, JobCommands.Status.class,
-                JobCommands.Watch.class, JobCommands.Cancel.class, DbSchemaCommand.class, BenchCommand.class, PlanCommand.class,
+                JobCommands.Watch.class, JobCommands.Cancel.class, DemoCommand.class, DbSchemaCommand.class, BenchCommand.class, PlanCommand.class,
                 SimulateCommand.class, ReportCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
 public final class FedPipeCli {
 

@@ -84,13 +84,28 @@ public final class FineTuneExport {
             TextTokenizer tokenizer) throws IOException {
         Path out = spec.out();
         Files.createDirectories(out);
-        Map<MatrixId, PeftAdapters.Adapter> adapters = adapters(classifier.encoder());
         Map<String, HostTensor> head = new LinkedHashMap<>();
         head.put("classifier.weight", classifier.hostHeadWeight());
         head.put("classifier.bias", classifier.hostHeadBias());
+        writeClassifier(out.resolve("merged"), out.resolve("adapter"), spec.model(), adapters(classifier.encoder()),
+                head, lora, labels);
+        return out;
+    }
 
+    /**
+     * Writes a LoRA classifier given as host tensors (e.g. a federated job's global model):
+     * {@code mergedDir} in Hugging Face layout, the adapters folded into the unquantized base
+     * re-read from {@code model}; {@code adapterDir} in PEFT layout (adapters and head).
+     *
+     * @param head   {@code classifier.weight} and {@code classifier.bias}
+     * @param lora   the ranks and α the adapters are applied with (scale α/r each)
+     * @param labels label names by class index
+     */
+    public static void writeClassifier(Path mergedDir, Path adapterDir, String model,
+            Map<MatrixId, PeftAdapters.Adapter> adapters, Map<String, HostTensor> head, LoraConfig lora,
+            List<String> labels) throws IOException {
         // merged/: the unquantized base re-read from its source, adapters folded in on the host.
-        TransformerWeights merged = merge(PretrainedModels.load(spec.model()), adapters, lora);
+        TransformerWeights merged = merge(PretrainedModels.load(model), adapters, lora);
         Map<String, HostTensor> tensors = new LinkedHashMap<>(HfWeightNames.toHf(merged));
         tensors.putAll(head);
         ObjectNode config = HfConfigs.toJson(merged.config());
@@ -102,13 +117,13 @@ public final class FineTuneExport {
             id2label.put(Integer.toString(i), labels.get(i));
             label2id.put(labels.get(i), i);
         }
-        Path mergedDir = out.resolve("merged");
-        if (PretrainedModels.isDirectory(spec.model())) {
+        if (PretrainedModels.isDirectory(model)) {
             // The user's own model directory: keep its tokenizer files with the merged model.
-            List<Path> tokenizerFiles = HfModelDirectory.read(Path.of(spec.model())).tokenizerFiles();
+            List<Path> tokenizerFiles = HfModelDirectory.read(Path.of(model)).tokenizerFiles();
             HfModelDirectory.write(mergedDir, config, tensors, tokenizerFiles, Long.MAX_VALUE);
         } else {
-            Path named = out.resolve(HfModelDirectory.TOKENIZER_FILE_NAME);
+            Files.createDirectories(mergedDir.getParent());
+            Path named = mergedDir.resolveSibling(HfModelDirectory.TOKENIZER_FILE_NAME);
             try (InputStream in = FineTuneExport.class.getClassLoader()
                     .getResourceAsStream(MiniLmOnnxImporter.TOKENIZER_RESOURCE)) {
                 if (in == null) {
@@ -122,14 +137,12 @@ public final class FineTuneExport {
         }
 
         // adapter/: PEFT layout.
-        Path adapterDir = out.resolve("adapter");
         Files.createDirectories(adapterDir);
         io.fedpipe.model.hf.SafetensorsFile.write(adapterDir.resolve("adapter_model.safetensors"),
                 PeftAdapters.tensors(merged.config().family(), adapters, head), Map.of("format", "pt"));
-        ObjectNode adapterConfig = PeftAdapters.config(merged.config().family(), lora, spec.model(), "SEQ_CLS",
+        ObjectNode adapterConfig = PeftAdapters.config(merged.config().family(), lora, model, "SEQ_CLS",
                 Set.of("classifier"));
         Files.writeString(adapterDir.resolve("adapter_config.json"),
                 adapterConfig.toPrettyString() + System.lineSeparator());
-        return out;
     }
 }

@@ -104,6 +104,9 @@ public final class WireSamples {
                 new GatewayProtocol.GetJobStatus("job-1"),
                 new GatewayProtocol.ListJobs(),
                 new GatewayProtocol.CancelJob("job-1"),
+                new GatewayProtocol.GetGlobalModel("job-1"),
+                new GatewayProtocol.GlobalModel("job-1", 3, Map.of(new MatrixId(1, LoraTarget.V),
+                        new ScaledAdapter(adapter(5, 2, 24, 24), 8.0f)), Map.of("classifier.bias", tensor(11, 3))),
                 new GatewayProtocol.JobAccepted("job-1"),
                 new GatewayProtocol.JobRejected("job.conf:3: key 'rounds' must be >= 1, got 0"),
                 new GatewayProtocol.JobCancelled("job-1"),
@@ -130,6 +133,6 @@ public final class WireSamples {
         return new GatewayProtocol.JobStatus(id, "wordnet.conf", GatewayProtocol.JobState.RUNNING, 2, 5, "minilm-l6",
                 "wordnet-topics", "fedpipe", "", List.of("edge-a", "edge-b"), List.of("0.q", "1.v"), 10.25, List.of(row),
                 List.of(new GatewayProtocol.Excluded("edge-c", "nothing fits in 0.10 GB")), List.of(round),
-                List.of(new GatewayProtocol.PlanChange(2, "left: edge-b", List.of("edge-a"))));
+                List.of(new GatewayProtocol.PlanChange(2, "left: edge-b", List.of("edge-a"))), 2);
     }
 }

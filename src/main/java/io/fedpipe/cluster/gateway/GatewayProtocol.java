@@ -1,7 +1,11 @@
 package io.fedpipe.cluster.gateway;
 
+import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.wire.WireMessage;
+import io.fedpipe.lora.MatrixId;
+import io.fedpipe.model.HostTensor;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What users ask the cluster about jobs, and what it answers: plain records with no actor
@@ -12,7 +16,7 @@ import java.util.List;
 public interface GatewayProtocol {
 
     /** A request a client sends. */
-    sealed interface Request extends WireMessage permits SubmitJob, GetJobStatus, ListJobs, CancelJob {}
+    sealed interface Request extends WireMessage permits SubmitJob, GetJobStatus, ListJobs, CancelJob, GetGlobalModel {}
 
     /** Submit a job: the text of a job file ({@link JobFile}) and a name for it (the file name). */
     record SubmitJob(String name, String jobFile) implements Request {
@@ -29,9 +33,15 @@ public interface GatewayProtocol {
 
     record CancelJob(String jobId) implements Request {}
 
+    /**
+     * A job's global model as its aggregator partitions hold it now (after its last closed round):
+     * what a user merges into the base once the job finished. Answered with {@link GlobalModel}.
+     */
+    record GetGlobalModel(String jobId) implements Request {}
+
     /** An answer. */
     sealed interface Reply extends WireMessage
-            permits JobAccepted, JobRejected, JobStatus, JobList, JobCancelled, UnknownJob, RequestFailed {}
+            permits JobAccepted, JobRejected, JobStatus, JobList, JobCancelled, UnknownJob, RequestFailed, GlobalModel {}
 
     record JobAccepted(String jobId) implements Reply {}
 
@@ -44,6 +54,20 @@ public interface GatewayProtocol {
 
     /** The request could not be answered (e.g. the scheduler did not answer in time). */
     record RequestFailed(String reason) implements Reply {}
+
+    /**
+     * A job's global adapters (each at the PEFT scale α/r of its own rank) and dense tensors (the
+     * classification head), gathered from all its partitions.
+     *
+     * @param roundsDone rounds aggregated into it: the smallest over the partitions
+     */
+    record GlobalModel(String jobId, int roundsDone, Map<MatrixId, ScaledAdapter> adapters,
+            Map<String, HostTensor> dense) implements Reply {
+        public GlobalModel {
+            adapters = Map.copyOf(adapters);
+            dense = Map.copyOf(dense);
+        }
+    }
 
     /** A job's lifecycle. */
     enum JobState {
@@ -121,11 +145,12 @@ public interface GatewayProtocol {
      *
      * @param round     the round now open (0 before the first)
      * @param selected  matrices that carry adapters ({@code layer.target})
+     * @param partitions the job's aggregator partitions (where its global model lives)
      */
     record JobStatus(String jobId, String name, JobState state, int round, int rounds, String model, String task,
             String strategy, String reason, List<String> participants, List<String> selected, double plannedRoundSeconds,
-            List<PlanRow> plan, List<Excluded> excluded, List<RoundMetrics> history, List<PlanChange> planChanges)
-            implements Reply {
+            List<PlanRow> plan, List<Excluded> excluded, List<RoundMetrics> history, List<PlanChange> planChanges,
+            int partitions) implements Reply {
         public JobStatus {
             participants = List.copyOf(participants);
             selected = List.copyOf(selected);

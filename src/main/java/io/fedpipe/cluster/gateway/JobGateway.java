@@ -23,14 +23,21 @@ public final class JobGateway extends AbstractBehavior<JobGateway.Request> {
     public record Request(GatewayProtocol.Request request, ActorRef<GatewayProtocol.Reply> replyTo) {}
 
     private final ActorRef<Scheduler.Command> scheduler;
+    private final java.time.Duration fetchTimeout;
 
-    public static Behavior<Request> create(ActorRef<Scheduler.Command> scheduler) {
-        return Behaviors.setup(ctx -> new JobGateway(ctx, scheduler));
+    /**
+     * @param fetchTimeout how long a {@link GatewayProtocol.GetGlobalModel} waits for the scheduler
+     *                     and for each aggregator partition
+     */
+    public static Behavior<Request> create(ActorRef<Scheduler.Command> scheduler, java.time.Duration fetchTimeout) {
+        return Behaviors.setup(ctx -> new JobGateway(ctx, scheduler, fetchTimeout));
     }
 
-    private JobGateway(ActorContext<Request> ctx, ActorRef<Scheduler.Command> scheduler) {
+    private JobGateway(ActorContext<Request> ctx, ActorRef<Scheduler.Command> scheduler,
+            java.time.Duration fetchTimeout) {
         super(ctx);
         this.scheduler = scheduler;
+        this.fetchTimeout = fetchTimeout;
     }
 
     @Override
@@ -56,6 +63,8 @@ public final class JobGateway extends AbstractBehavior<JobGateway.Request> {
             scheduler.tell(new Scheduler.ListJobs(r.replyTo()));
         } else if (q instanceof GatewayProtocol.CancelJob c) {
             scheduler.tell(new Scheduler.CancelJob(c.jobId(), r.replyTo()));
+        } else if (q instanceof GatewayProtocol.GetGlobalModel g) {
+            getContext().spawnAnonymous(GlobalModelFetch.create(g.jobId(), scheduler, r.replyTo(), fetchTimeout));
         }
         return this;
     }

@@ -90,7 +90,9 @@ public final class FedPipeRoutes implements ManagementRouteProvider {
             return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenCombine(nodes(), (v, nodes) -> {
                 List<GatewayProtocol.JobStatus> jobs = each.stream().map(CompletableFuture::join)
                         .filter(r -> r instanceof GatewayProtocol.JobStatus).map(r -> (GatewayProtocol.JobStatus) r).toList();
-                return PrometheusText.render(jobs, nodes);
+                return PrometheusText.render(jobs, nodes) + PrometheusText.renderWire(
+                        system.settings().config().getString("fedpipe.node.name"),
+                        io.fedpipe.cluster.wire.WireBytes.sent(), io.fedpipe.cluster.wire.WireBytes.received());
             });
         });
     }

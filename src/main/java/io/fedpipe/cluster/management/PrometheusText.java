@@ -66,6 +66,24 @@ public final class PrometheusText {
         return s.toString();
     }
 
+    /**
+     * This node's own Artery traffic per message class ({@link io.fedpipe.cluster.wire.WireBytes}):
+     * serialized frame sizes, so unlike the job metrics above (float32 payload sizes) these are
+     * the bytes really on the wire.
+     */
+    public static String renderWire(String node, Map<String, Long> sent, Map<String, Long> received) {
+        StringBuilder s = new StringBuilder();
+        Metric out = new Metric("fedpipe_wire_bytes_sent_total", "counter",
+                "Bytes this node sent over Artery, per message class (serialized frames).");
+        Metric in = new Metric("fedpipe_wire_bytes_received_total", "counter",
+                "Bytes this node received over Artery, per message class (serialized frames).");
+        sent.forEach((m, v) -> out.add(Map.of("node", node, "message", m), v));
+        received.forEach((m, v) -> in.add(Map.of("node", node, "message", m), v));
+        out.write(s);
+        in.write(s);
+        return s.toString();
+    }
+
     private static final class Metric {
         private final String name;
         private final String type;

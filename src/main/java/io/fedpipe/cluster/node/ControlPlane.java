@@ -63,7 +63,10 @@ public final class ControlPlane implements Extension {
                 .withSettings(ClusterSingletonSettings.create(system).withRole(NodeRole.SCHEDULER.key())));
         ClusterClientReceptionist receptionist = ClusterClientReceptionist.get(Adapter.toClassic(system));
         if (roles.contains(NodeRole.GATEWAY) || roles.contains(NodeRole.SCHEDULER)) {
-            ActorRef<JobGateway.Request> jobs = system.systemActorOf(JobGateway.create(cp.scheduler),
+            // A global-model fetch asks the scheduler, then the partitions: half the ask timeout each,
+            // so the whole answer still fits in the endpoint's ask timeout.
+            ActorRef<JobGateway.Request> jobs = system.systemActorOf(JobGateway.create(cp.scheduler,
+                    gateway.askTimeout().dividedBy(2)),
                     "fedpipe-job-gateway", Props.empty());
             org.apache.pekko.actor.ActorRef endpoint = ((org.apache.pekko.actor.ExtendedActorSystem) Adapter.toClassic(system)).systemActorOf(
                     ClusterClientEndpoint.props(jobs, gateway.askTimeout()), "fedpipe-gateway");

@@ -18,7 +18,7 @@ final class SchedulerViews {
         }
         return new GatewayProtocol.JobStatus(jobId, j.name(), j.state(), j.round(), j.job().rounds(), j.job().model(),
                 j.job().task(), j.job().strategy(), j.reason(), j.participants(), j.selected(), j.roundSeconds(),
-                j.plan(), j.excluded(), j.history(), j.planChanges());
+                j.plan(), j.excluded(), j.history(), j.planChanges(), j.job().partitions());
     }
 
     static GatewayProtocol.JobList list(SchedulerState s) {

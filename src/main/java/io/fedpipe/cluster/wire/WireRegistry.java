@@ -129,6 +129,8 @@ public final class WireRegistry {
         e.add(new Entry(175, GatewayProtocol.RoundMetrics.class, null));
         e.add(new Entry(176, GatewayProtocol.PlanChange.class, null));
         e.add(new Entry(177, GatewayProtocol.JobStatus.class, null));
+        e.add(new Entry(178, GatewayProtocol.GetGlobalModel.class, null));
+        e.add(new Entry(179, GatewayProtocol.GlobalModel.class, null));
         e.add(new Entry(180, Scheduler.SubmitJob.class, null));
         e.add(new Entry(181, Scheduler.GetJob.class, null));
         e.add(new Entry(182, Scheduler.ListJobs.class, null));

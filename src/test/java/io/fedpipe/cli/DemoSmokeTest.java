@@ -1,0 +1,60 @@
+package io.fedpipe.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code fedpipe demo} end to end on 2 node processes, 1 round, tiny limits (about 90 s on two
+ * idle cores). Off by default, since it starts JVMs: {@code mvn test -Dtest=DemoSmokeTest
+ * -Dfedpipe.cluster-tests=true}.
+ */
+@Tag("cluster")
+@EnabledIfSystemProperty(named = "fedpipe.cluster-tests", matches = "true")
+class DemoSmokeTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void twoNodesRunOneRoundAndLeaveAMergedModelAndAReport() throws Exception {
+        Path job = dir.resolve("tiny.conf");
+        Files.writeString(job, String.join("\n", "model = minilm-l6", "task = wordnet-topics", "limit-train = 160",
+                "limit-validation = 40", "partition { kind = iid }", "strategy = fedpipe", "rounds = 1",
+                "targets = \"q,v\"", "alpha = 16", "lr = 2e-3", "warmup = 0", "max-length = 24", "seed = 7",
+                "partitions = 2", "quorum = 1.0", "round-timeout = 3m",
+                "importance { matrices = 4, probe-steps = 2, refresh-every = 0 }",
+                "planner { formats = \"fp32,int8\", batches = [8], ranks = [4], min-steps = 2, max-steps = 3 }", ""));
+        Path out = dir.resolve("out");
+        StringWriter o = new StringWriter();
+        StringWriter e = new StringWriter();
+        int code = FedPipeCli.run(new PrintWriter(o, true), new PrintWriter(e, true), "demo", "--out", out.toString(),
+                "--nodes", "2", "--job", job.toString(), "--heap", "768m");
+        assertEquals(0, code, "stdout:\n" + o + "\nstderr:\n" + e);
+        assertTrue(o.toString().contains("round 1/1"), o.toString());
+
+        JsonNode report = new ObjectMapper().readTree(out.resolve("report.json").toFile());
+        assertEquals(1, report.get("roundsDone").asInt());
+        assertEquals(2, report.get("plan").size());
+        assertEquals(40, report.get("scores").get("examples").asInt());
+        double accuracy = report.get("scores").get("accuracy").asDouble();
+        assertTrue(accuracy >= 0 && accuracy <= 1, "accuracy " + accuracy);
+        // Two nodes, each an upload and an assignment per round: the job moved bytes both ways.
+        assertTrue(report.get("totalBytes").asLong() > 2 * report.get("adapterFloat32Bytes").asLong(),
+                report.toString());
+        for (String f : new String[] {"merged/config.json", "merged/model.safetensors", "merged/tokenizer.json",
+                "adapters/adapter_config.json", "adapters/adapter_model.safetensors", "report.md", "round-times.png"}) {
+            assertTrue(Files.size(out.resolve(f)) > 0, f);
+        }
+    }
+}
