@@ -120,6 +120,8 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
      * counts as returned only once the trainer now listed answered.
      */
     private final Map<String, ActorRef<JobProtocol.TrainerCommand>> preparedBy = new HashMap<>();
+    /** True until RecoveryCompleted: events are being replayed, not happening. */
+    private boolean recovering = true;
     /** Jobs in flight when the journal was recovered, not yet resumed. */
     private final Set<String> toResume = new TreeSet<>();
 
@@ -168,6 +170,7 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
     @Override
     public SignalHandler<SchedulerState> signalHandler() {
         return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), state -> {
+            recovering = false;
             state.jobs().values().stream().filter(j -> !j.state().over()).forEach(j -> toResume.add(j.job().jobId()));
             ctx.getLog().info("scheduler recovered: {} nodes, {} jobs, {} in flight", state.nodes().size(),
                     state.jobs().size(), toResume.size());
@@ -181,7 +184,17 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
 
     @Override
     public EventHandler<SchedulerState, SchedulerEvent> eventHandler() {
-        return newEventHandlerBuilder().forAnyState().onAnyEvent(SchedulerState::apply);
+        return newEventHandlerBuilder().forAnyState().onAnyEvent((state, e) -> {
+            // Node changes in the log (not while replaying the journal): they explain every re-plan.
+            if (!recovering) {
+                if (e instanceof SchedulerEvent.NodeLeft l) {
+                    ctx.getLog().info("node {} left: {}", l.nodeId(), l.reason());
+                } else if (e instanceof SchedulerEvent.NodeJoined j) {
+                    ctx.getLog().info("node {} joined", j.profile().nodeId());
+                }
+            }
+            return state.apply(e);
+        });
     }
 
     @Override
@@ -535,8 +548,16 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
                 b.add(new SchedulerEvent.PlanChanged(jobId, j.round() + 1, String.join("; ", reasons), plan.roundSeconds(),
                         plan.rows(), plan.excluded(), now));
             } catch (RuntimeException e) {
-                b.add(new SchedulerEvent.JobFailed(jobId, "re-planning failed: " + e.getMessage(), now));
-                return;
+                // The plan in force still has live nodes (openRound leaves out the ones without a trainer): go on
+                // with it rather than fail a running job over a re-plan that found nothing better.
+                Set<String> keep = new TreeSet<>(j.plannedNodes());
+                keep.retainAll(live.keySet());
+                if (keep.isEmpty()) {
+                    b.add(new SchedulerEvent.JobFailed(jobId, "re-planning failed: " + e.getMessage(), now));
+                    return;
+                }
+                ctx.getLog().warn("job {}: re-planning before round {} ({}) failed, keeping the plan for {}: {}", jobId,
+                        j.round() + 1, String.join("; ", reasons), keep, e.getMessage());
             }
         }
         b.add(new SchedulerEvent.RoundOpened(jobId, j.round() + 1, now));

@@ -24,7 +24,7 @@ import java.util.TreeMap;
  * journal (and persisted as a JSON snapshot). Immutable: every event yields a new state.
  *
  * <p>Slow-node hysteresis lives here because it is derived from journaled facts: when a round
- * closes, a node whose measured training time exceeds its planned compute time by more than
+ * closes, a node whose measured training time exceeds its planned finish time by more than
  * {@link #SLOW_FACTOR} extends its streak, any other node resets it; the scheduler re-plans when a
  * streak reaches {@link #SLOW_ROUNDS}.
  */
@@ -264,6 +264,12 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
         }
         Map<String, Double> planned = new TreeMap<>();
         b.plan.forEach(r -> planned.put(r.nodeId(), r.plannedComputeSeconds()));
+        // What a node's train time (slices in to upload out, emulated links included) is held against: its
+        // planned finish, which counts the same transfers. Against the compute alone a node on a slow link
+        // looked 50x slow every round, and the slowdown that followed made the job impossible to re-plan.
+        Map<String, Double> expected = new TreeMap<>();
+        b.plan.forEach(r -> expected.put(r.nodeId(),
+                r.plannedFinishSeconds() > 0 ? r.plannedFinishSeconds() : r.plannedComputeSeconds()));
         List<NodeMetrics> metrics = new ArrayList<>();
         // A round that closed with failures waited for its deadline, and one re-issued after a fail-over
         // includes the fail-over: their times say nothing about a node's speed, so streaks stay as they were.
@@ -274,9 +280,10 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
             long[] by = bytes.get(node);
             metrics.add(new NodeMetrics(node, t[0], t[1], plan, by[0], by[1], t[2]));
             double measured = t[1] > 0 ? t[1] : t[0];
-            if (measures && plan > 0 && measured > SLOW_FACTOR * plan) {
+            double reference = expected.getOrDefault(node, Double.NaN);
+            if (measures && reference > 0 && measured > SLOW_FACTOR * reference) {
                 streak.put(node, b.slowStreak.getOrDefault(node, 0) + 1);
-                b.lastFactor.put(node, measured / plan);
+                b.lastFactor.put(node, measured / reference);
             }
         });
         b.slowStreak = streak;

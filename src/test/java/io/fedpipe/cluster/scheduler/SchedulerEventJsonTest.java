@@ -119,9 +119,9 @@ class SchedulerEventJsonTest {
         assertEquals(List.of(10.0, 10.0, 4.0), List.of(b.trainSeconds(), b.computeSeconds(), b.plannedSeconds()));
         assertEquals(1000, b.bytesUp(), "2 partitions x 500");
         assertEquals(0.7, b.loss(), 1e-12);
-        // edge-b took 9 s then 10 s against a 4 s plan (> 1.5x twice); edge-a 3 s (0.75x).
+        // edge-b took 9 s then 10 s against a planned finish of 4.6 s (> 1.5x twice); edge-a 3 s of 4.5 s.
         assertEquals(Map.of("edge-b", 2), j.slowStreak());
-        assertEquals(2.5, j.lastFactor().get("edge-b"), 1e-12);
+        assertEquals(10 / 4.6, j.lastFactor().get("edge-b"), 1e-12);
 
         SchedulerState end = fold(events());
         assertEquals(2.5, end.nodes().get("edge-b").slowdown(), 1e-12);
@@ -145,7 +145,7 @@ class SchedulerEventJsonTest {
         List<SchedulerEvent> events = new java.util.ArrayList<>(events().subList(0, 8)); // round 1 open
         events.add(closed(1, 0, 9.0, T0.plusSeconds(10)));
         events.add(closed(1, 1, 9.0, T0.plusSeconds(11)));
-        assertEquals(Map.of("edge-b", 1), fold(events).job("job-1").slowStreak(), "9 s against 4 s: slow");
+        assertEquals(Map.of("edge-b", 1), fold(events).job("job-1").slowStreak(), "9 s against 4.6 s: slow");
         // Round 2 closes at its deadline with edge-c's failure; edge-b's 20 s include the wait.
         events.add(new SchedulerEvent.RoundOpened("job-1", 2, T0.plusSeconds(12)));
         events.add(withFailure(closed(2, 0, 20.0, T0.plusSeconds(72))));
@@ -161,7 +161,7 @@ class SchedulerEventJsonTest {
         events.add(closed(3, 1, 1040.0, T0.plusSeconds(1120)));
         JobEntry interrupted = fold(events).job("job-1");
         assertEquals(Map.of("edge-b", 1), interrupted.slowStreak());
-        assertEquals(2.25, interrupted.lastFactor().get("edge-b"), 1e-12, "still round 1's 9 s / 4 s");
+        assertEquals(9 / 4.6, interrupted.lastFactor().get("edge-b"), 1e-12, "still round 1's 9 s / 4.6 s");
         // Round 4, clean and slow again: the streak reaches 2 with round 4's factor.
         events.add(new SchedulerEvent.RoundOpened("job-1", 4, T0.plusSeconds(1130)));
         events.add(closed(4, 0, 10.0, T0.plusSeconds(1140)));
@@ -169,7 +169,7 @@ class SchedulerEventJsonTest {
         JobEntry slow = fold(events).job("job-1");
         assertFalse(slow.interrupted(), "a new round clears the flag");
         assertEquals(Map.of("edge-b", 2), slow.slowStreak());
-        assertEquals(2.5, slow.lastFactor().get("edge-b"), 1e-12);
+        assertEquals(10 / 4.6, slow.lastFactor().get("edge-b"), 1e-12);
     }
 
     private static SchedulerEvent.PartitionClosed withFailure(SchedulerEvent.PartitionClosed c) {
