@@ -127,14 +127,13 @@ class NodeRejoinProcessesTest {
                         .orElseThrow(() -> new AssertionError("node-3 was not planned back in: " + changes));
                 assertTrue(back.beforeRound() > out.beforeRound() && back.beforeRound() <= ROUNDS, back.toString());
                 assertEquals(List.of("node-1", "node-2", "node-3"), back.nodes());
-                // Three JVMs on 2 cores may make a node honestly slow, but the round that waited 12 s for its
-                // deadline is not counted (before the fix: "ran 49x its plan"), and node-3 is never called slow.
+                // Three JVMs on 2 cores make nodes honestly ~1.5-2x slow, but neither the round that waited 12 s for
+                // its deadline nor the emulated upload counts as slowness (before the fixes: "ran 49x its plan").
                 java.util.regex.Matcher factors = java.util.regex.Pattern.compile("ran ([0-9.]+)x its plan")
                         .matcher(changes.toString());
                 while (factors.find()) {
                     assertTrue(Double.parseDouble(factors.group(1)) < 5, "a slowness from waiting: " + changes);
                 }
-                assertTrue(changes.stream().noneMatch(c -> c.reason().contains("node-3 ran")), changes.toString());
                 assertEquals(List.of("node-1", "node-2", "node-3"), done.plan().stream().map(PlanRow::nodeId).toList());
 
                 // node-3 prepared its own shard again and trained from the round it was planned in to the end.
