@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.IntStream;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
@@ -210,6 +211,7 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
                 .onCommand(RecoveryGraceOver.class, (s, c) -> reconcileAndResume(s))
                 .onCommand(ResumeJob.class, this::onResume)
                 .onCommand(PrepareCheck.class, (s, c) -> startIfReady(s, c.jobId(), false))
+                .onCommand(RoundOverdue.class, this::onRoundOverdue)
                 .onCommand(CancelJob.class, this::onCancel)
                 .onCommand(GetJob.class, (s, c) -> Effect().reply(c.replyTo(), SchedulerViews.status(s, c.jobId())))
                 .onCommand(ListJobs.class, (s, c) -> Effect().reply(c.replyTo(), SchedulerViews.list(s)))
@@ -466,6 +468,9 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
 
     private record PrepareCheck(String jobId) implements Command {}
 
+    /** The open round should have closed by now (its deadline and a margin have passed). */
+    private record RoundOverdue(String jobId, int round) implements Command {}
+
     /** A PREPARING job starts when every participant that is still here answered, or at the timeout. */
     private void startIfReady(Batch b, String jobId, boolean timedOut) {
         JobEntry j = b.state.job(jobId);
@@ -710,6 +715,33 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
                         dataPlane));
             }
         }
+        timers.startSingleTimer("overdue-" + jobId, new RoundOverdue(jobId, j.round()), overdueAfter(j.job()));
+    }
+
+    /** The round's deadline plus half of it (at least 5 s): a partition that is alive answers by then. */
+    static Duration overdueAfter(JobDefinition job) {
+        return Duration.ofMillis(job.roundTimeoutMs() + Math.max(5_000, job.roundTimeoutMs() / 2));
+    }
+
+    /**
+     * A partition's open round is not persisted: when its entity moves (a rebalance after a node
+     * joins, a hand-off) the round is gone with it and no RoundClosed ever comes. The partitions that
+     * did not close are sent the round again; the aggregator treats a round it knows idempotently and
+     * opens it anew from its checkpoint otherwise. Without this a rebalance towards a node that came
+     * back stalled the job for good.
+     */
+    private Effect<SchedulerEvent, SchedulerState> onRoundOverdue(SchedulerState state, RoundOverdue c) {
+        JobEntry j = state.job(c.jobId());
+        if (j == null || j.state() != JobState.RUNNING || j.round() != c.round() || j.roundComplete()
+                || toResume.contains(c.jobId())) {
+            return Effect().none();
+        }
+        List<Integer> open = IntStream.range(0, j.job().partitions()).filter(p -> !j.closed().containsKey(p)).boxed()
+                .toList();
+        ctx.getLog().warn("job {}: round {} not closed by partitions {} within {} s; re-issuing it", c.jobId(), c.round(),
+                open, overdueAfter(j.job()).toSeconds());
+        openRound(state, c.jobId());
+        return Effect().none();
     }
 
     /**

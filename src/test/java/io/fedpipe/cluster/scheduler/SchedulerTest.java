@@ -237,6 +237,36 @@ class SchedulerTest {
         }
     }
 
+    /** A partition that lost its open round (its entity moved) gets the round again once it is overdue. */
+    @Test
+    void anOverdueRoundIsReissuedToThePartitionsThatDidNotClose() throws Exception {
+        var agg = slot();
+        ActorTestKit kit = StandIns.node(StandIns.config(dir, "sched-" + UUID.randomUUID(), ConfigFactory.empty()), true, agg);
+        try {
+            TestProbe<Object> inbox = kit.createTestProbe();
+            kit.spawn(StandIns.trainer(StandIns.profile("edge-a", 1.0), 500, inbox.ref()));
+            awaitNodes(kit, 1);
+            TestProbe<GatewayProtocol.Reply> reply = kit.createTestProbe();
+            String id = "job-" + UUID.randomUUID().toString().substring(0, 8);
+            String text = StandIns.jobText(2).replace("round-timeout = 60s", "round-timeout = 1s");
+            scheduler(kit).tell(new Scheduler.SubmitJob(JobFile.parse(text, "test.conf", id), "test.conf", reply.ref()));
+            assertEquals(new GatewayProtocol.JobAccepted(id), reply.receiveMessage(StandIns.WAIT));
+            List<OpenRound> r1 = opened(agg[0], 1);
+            long closedAt = System.nanoTime();
+            r1.get(0).replyTo().tell(StandIns.closed(r1.get(0), 0.01, 0.9)); // partition 1 never answers
+            OpenRound again = assertInstanceOf(OpenRound.class, agg[0].receiveMessage(StandIns.WAIT));
+            double after = (System.nanoTime() - closedAt) / 1e9;
+            assertEquals(List.of(1, 0), List.of(again.partition(), again.round()), "only partition 1, round 1 again");
+            assertTrue(after >= 5.0 && after < 12, "overdue after 1 s + 5 s margin (from opening), was " + after);
+            assertEquals(r1.get(1).plans(), again.plans());
+            again.replyTo().tell(StandIns.closed(again, 0.01, 0.9));
+            assertEquals(List.of(1, 1), opened(agg[0], 2).stream().map(o -> o.round()).toList());
+            assertEquals(1, status(kit, id).history().size());
+        } finally {
+            kit.shutdownTestKit();
+        }
+    }
+
     /**
      * A node that died with the previous scheduler produces no cluster event for the recovered one: the
      * journal still says it is up and prepared. After the recovery grace it has left, the open round is
