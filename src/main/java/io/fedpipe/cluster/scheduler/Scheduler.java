@@ -421,7 +421,7 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
             JobEntry j = state.job(p.jobId());
             if (j.state() == JobState.RUNNING && j.prepared().containsKey(p.nodeId())) {
                 // The journal already has it (a check after a fail-over): nothing new to record.
-                ctx.getLog().info("job {}: node {} confirmed it is prepared", p.jobId(), p.nodeId());
+                ctx.getLog().info("job {}: node {} has the job loaded (its trainer now listed answered)", p.jobId(), p.nodeId());
                 return Effect().none();
             }
             if (j.state() == JobState.RUNNING) {
