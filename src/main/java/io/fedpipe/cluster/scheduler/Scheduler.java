@@ -15,14 +15,18 @@ import io.fedpipe.round.NodeRoundPlan;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.IntStream;
 import org.apache.pekko.actor.Address;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.UniqueAddress;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -92,7 +96,7 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
 
     private record TrainersListed(Receptionist.Listing listing) implements Command {}
 
-    private record MemberGone(Address address, String reason) implements Command {}
+    private record MemberGone(UniqueAddress member, String reason) implements Command {}
 
     private record MemberBack(Address address) implements Command {}
 
@@ -109,7 +113,16 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
     /** Not journaled: references die with their incarnation; nodes register again after a restart. */
     private final Map<String, NodeProtocol.Register> registrations = new TreeMap<>();
     private Set<ActorRef<JobProtocol.TrainerCommand>> listed = Set.of();
-    private final Set<String> prepareSent = new HashSet<>();
+    /** Per "jobId/node", the trainer PrepareJob went to: a new incarnation of the node gets it again. */
+    private final Map<String, ActorRef<JobProtocol.TrainerCommand>> prepareSent = new HashMap<>();
+    /**
+     * Per "jobId/node", the trainer that answered JobPrepared. Not journaled: after a fail-over the
+     * journal says which nodes prepared, not whether the trainer now listed is the one that did; a node
+     * counts as returned only once the trainer now listed answered.
+     */
+    private final Map<String, ActorRef<JobProtocol.TrainerCommand>> preparedBy = new HashMap<>();
+    /** True until RecoveryCompleted: events are being replayed, not happening. */
+    private boolean recovering = true;
     /** Jobs in flight when the journal was recovered, not yet resumed. */
     private final Set<String> toResume = new TreeSet<>();
 
@@ -138,9 +151,9 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
                 ctx.messageAdapter(Receptionist.Listing.class, TrainersListed::new)));
         Cluster cluster = Cluster.get(ctx.getSystem());
         cluster.subscriptions().tell(Subscribe.create(ctx.messageAdapter(ClusterEvent.MemberRemoved.class,
-                e -> new MemberGone(e.member().address(), "member removed")), ClusterEvent.MemberRemoved.class));
+                e -> new MemberGone(e.member().uniqueAddress(), "member removed")), ClusterEvent.MemberRemoved.class));
         cluster.subscriptions().tell(Subscribe.create(ctx.messageAdapter(ClusterEvent.UnreachableMember.class,
-                e -> new MemberGone(e.member().address(), "unreachable")), ClusterEvent.UnreachableMember.class));
+                e -> new MemberGone(e.member().uniqueAddress(), "unreachable")), ClusterEvent.UnreachableMember.class));
         cluster.subscriptions().tell(Subscribe.create(ctx.messageAdapter(ClusterEvent.ReachableMember.class,
                 e -> new MemberBack(e.member().address())), ClusterEvent.ReachableMember.class));
     }
@@ -158,10 +171,13 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
     @Override
     public SignalHandler<SchedulerState> signalHandler() {
         return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), state -> {
+            recovering = false;
             state.jobs().values().stream().filter(j -> !j.state().over()).forEach(j -> toResume.add(j.job().jobId()));
             ctx.getLog().info("scheduler recovered: {} nodes, {} jobs, {} in flight", state.nodes().size(),
                     state.jobs().size(), toResume.size());
-            if (!toResume.isEmpty()) {
+            // Also without jobs in flight: nodes the journal says are up but that died with the previous
+            // scheduler never produce a cluster event here; the grace decides they left.
+            if (!toResume.isEmpty() || !state.upNodes().isEmpty()) {
                 timers.startSingleTimer(RecoveryGraceOver.INSTANCE, settings.recoveryGrace());
             }
         }).build();
@@ -169,7 +185,17 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
 
     @Override
     public EventHandler<SchedulerState, SchedulerEvent> eventHandler() {
-        return newEventHandlerBuilder().forAnyState().onAnyEvent(SchedulerState::apply);
+        return newEventHandlerBuilder().forAnyState().onAnyEvent((state, e) -> {
+            // Node changes in the log (not while replaying the journal): they explain every re-plan.
+            if (!recovering) {
+                if (e instanceof SchedulerEvent.NodeLeft l) {
+                    ctx.getLog().info("node {} left: {}", l.nodeId(), l.reason());
+                } else if (e instanceof SchedulerEvent.NodeJoined j) {
+                    ctx.getLog().info("node {} joined", j.profile().nodeId());
+                }
+            }
+            return state.apply(e);
+        });
     }
 
     @Override
@@ -182,9 +208,10 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
                 .onCommand(SubmitJob.class, this::onSubmit)
                 .onCommand(FromDataPlane.class, this::onDataPlane)
                 .onCommand(PrepareTimedOut.class, (s, c) -> startIfReady(s, c.jobId(), true))
-                .onCommand(RecoveryGraceOver.class, (s, c) -> resumeAll(s))
+                .onCommand(RecoveryGraceOver.class, (s, c) -> reconcileAndResume(s))
                 .onCommand(ResumeJob.class, this::onResume)
                 .onCommand(PrepareCheck.class, (s, c) -> startIfReady(s, c.jobId(), false))
+                .onCommand(RoundOverdue.class, this::onRoundOverdue)
                 .onCommand(CancelJob.class, this::onCancel)
                 .onCommand(GetJob.class, (s, c) -> Effect().reply(c.replyTo(), SchedulerViews.status(s, c.jobId())))
                 .onCommand(ListJobs.class, (s, c) -> Effect().reply(c.replyTo(), SchedulerViews.list(s)))
@@ -221,13 +248,23 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
 
     private Effect<SchedulerEvent, SchedulerState> onRegister(SchedulerState state, Registering c) {
         NodeProfile profile = c.register().profile();
-        registrations.put(profile.nodeId(), c.register());
+        NodeProtocol.Register before = registrations.put(profile.nodeId(), c.register());
         SchedulerState.NodeEntry known = state.nodes().get(profile.nodeId());
         List<SchedulerEvent> events = new ArrayList<>();
+        boolean restarted = before != null && before.trainer() != null && c.register().trainer() != null
+                && !before.trainer().equals(c.register().trainer());
+        if (restarted && known != null && known.up()) {
+            // A new incarnation before the old one was seen leaving: whatever the old trainer loaded is gone.
+            events.add(new SchedulerEvent.NodeLeft(profile.nodeId(), "restarted (a new trainer registered)", Instant.now()));
+            known = null;
+        }
         if (known == null || !known.up() || !known.profile().equals(profile)) {
             events.add(new SchedulerEvent.NodeJoined(profile, Instant.now()));
         }
         return Effect().persist(events).thenRun(s -> {
+            if (restarted) {
+                forgetPrepared(profile.nodeId());
+            }
             c.register().replyTo().tell(new NodeProtocol.Registered(profile.nodeId(), s.upNodes().size()));
             nodeAvailable(s, profile.nodeId());
             resumeWhenReady(s);
@@ -262,15 +299,25 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
     }
 
     private Effect<SchedulerEvent, SchedulerState> onMemberGone(SchedulerState state, MemberGone c) {
+        Address address = c.member().address();
+        // A node restarted on the same host and port: the event is about its old incarnation, and the
+        // registrations at this address are the new one's (an address carries no incarnation).
+        for (Member m : Cluster.get(ctx.getSystem()).state().getMembers()) {
+            if (m.address().equals(address) && !m.uniqueAddress().equals(c.member())
+                    && m.status() != MemberStatus.removed() && m.status() != MemberStatus.down()) {
+                ctx.getLog().info("{} of an old incarnation of {}; a new one is a member", c.reason(), address);
+                return Effect().none();
+            }
+        }
         List<SchedulerEvent> events = new ArrayList<>();
         registrations.forEach((id, r) -> {
             SchedulerState.NodeEntry n = state.nodes().get(id);
-            if (r.replyTo().path().address().equals(c.address()) && n != null && n.up()) {
+            if (r.replyTo().path().address().equals(address) && n != null && n.up()) {
                 events.add(new SchedulerEvent.NodeLeft(id, c.reason(), Instant.now()));
             }
         });
         if (c.reason().equals("member removed")) {
-            registrations.values().removeIf(r -> r.replyTo().path().address().equals(c.address()));
+            registrations.values().removeIf(r -> r.replyTo().path().address().equals(address));
         }
         return Effect().persist(events).thenRun(s -> {
             events.forEach(e -> forgetPrepared(((SchedulerEvent.NodeLeft) e).nodeId()));
@@ -291,14 +338,27 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
     }
 
     private void forgetPrepared(String nodeId) {
-        prepareSent.removeIf(k -> k.endsWith("/" + nodeId));
+        prepareSent.keySet().removeIf(k -> k.endsWith("/" + nodeId));
+        preparedBy.keySet().removeIf(k -> k.endsWith("/" + nodeId));
     }
 
-    /** A node can train now: send PrepareJob for every unfinished job it takes part in and has not prepared. */
+    /** The job is loaded on the node's trainer now listed: that trainer itself answered JobPrepared. */
+    private boolean confirmed(String jobId, String nodeId) {
+        ActorRef<JobProtocol.TrainerCommand> t = trainerOf(nodeId);
+        return t != null && t.equals(preparedBy.get(jobId + "/" + nodeId));
+    }
+
+    /**
+     * A node can train now: send PrepareJob for every unfinished job it takes part in, unless its trainer
+     * now listed confirmed the job. For a running job that covers a node that returned (it prepares its
+     * own shard again: the data is private and stays with the node) and, after a fail-over, a node the
+     * journal says prepared (its trainer answers at once if it still has the job, or loads it again).
+     */
     private void nodeAvailable(SchedulerState s, String nodeId) {
         for (JobEntry j : s.jobs().values()) {
-            if (!j.state().over() && j.participants().contains(nodeId) && !j.prepared().containsKey(nodeId)
-                    && !j.refused().containsKey(nodeId) && !toResume.contains(j.job().jobId())) {
+            boolean resumingPreparation = j.state() == JobState.PREPARING && toResume.contains(j.job().jobId());
+            if (!j.state().over() && j.participants().contains(nodeId) && !j.refused().containsKey(nodeId)
+                    && !confirmed(j.job().jobId(), nodeId) && !resumingPreparation) {
                 sendPrepare(s, j, List.of(nodeId));
             }
         }
@@ -340,7 +400,7 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
         Map<String, JobPlanning.Probe> probes = JobPlanning.probeSettings(job, inputs, settings.device());
         for (String node : nodes) {
             ActorRef<JobProtocol.TrainerCommand> trainer = trainerOf(node);
-            if (trainer == null || !prepareSent.add(job.jobId() + "/" + node)) {
+            if (trainer == null || trainer.equals(prepareSent.put(job.jobId() + "/" + node, trainer))) {
                 continue;
             }
             JobPlanning.Probe p = probes.get(node);
@@ -354,6 +414,20 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
         Batch b = new Batch(state);
         Instant now = Instant.now();
         if (e instanceof JobProtocol.JobPrepared p && acceptsPreparation(state, p.jobId(), p.nodeId())) {
+            ActorRef<JobProtocol.TrainerCommand> by = trainerOf(p.nodeId());
+            if (by != null) {
+                preparedBy.put(p.jobId() + "/" + p.nodeId(), by);
+            }
+            JobEntry j = state.job(p.jobId());
+            if (j.state() == JobState.RUNNING && j.prepared().containsKey(p.nodeId())) {
+                // The journal already has it (a check after a fail-over): nothing new to record.
+                ctx.getLog().info("job {}: node {} has the job loaded (its trainer now listed answered)", p.jobId(), p.nodeId());
+                return Effect().none();
+            }
+            if (j.state() == JobState.RUNNING) {
+                ctx.getLog().info("job {}: node {} prepared again (shard {} of {}); planned in from the next round",
+                        p.jobId(), p.nodeId(), j.participants().indexOf(p.nodeId()), j.participants().size());
+            }
             b.add(new SchedulerEvent.NodePrepared(p.jobId(), p.nodeId(), p.trainExamples(),
                     JobPlanning.keyed(p.importance()), p.probeSeconds(), now));
             startIfReady(b, p.jobId(), false);
@@ -393,6 +467,9 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
     }
 
     private record PrepareCheck(String jobId) implements Command {}
+
+    /** The open round should have closed by now (its deadline and a margin have passed). */
+    private record RoundOverdue(String jobId, int round) implements Command {}
 
     /** A PREPARING job starts when every participant that is still here answered, or at the timeout. */
     private void startIfReady(Batch b, String jobId, boolean timedOut) {
@@ -440,14 +517,17 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
             return;
         }
         Set<String> here = eligible();
+        Set<String> considered = new TreeSet<>(j.plannedNodes());
+        j.excluded().forEach(x -> considered.add(x.nodeId()));
         Map<String, SchedulerState.Prepared> live = new TreeMap<>(j.prepared());
         live.keySet().retainAll(here);
+        // A node outside the plan comes back only once its trainer now listed answered PrepareJob; planned
+        // in earlier, it would decline every slice until it has loaded the job again.
+        live.keySet().removeIf(n -> !considered.contains(n) && !confirmed(jobId, n));
         if (live.isEmpty()) {
             b.add(new SchedulerEvent.JobFailed(jobId, "every node of the job left", now));
             return;
         }
-        Set<String> considered = new TreeSet<>(j.plannedNodes());
-        j.excluded().forEach(x -> considered.add(x.nodeId()));
         List<String> reasons = new ArrayList<>();
         Set<String> left = new TreeSet<>(considered);
         left.removeAll(live.keySet());
@@ -473,8 +553,16 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
                 b.add(new SchedulerEvent.PlanChanged(jobId, j.round() + 1, String.join("; ", reasons), plan.roundSeconds(),
                         plan.rows(), plan.excluded(), now));
             } catch (RuntimeException e) {
-                b.add(new SchedulerEvent.JobFailed(jobId, "re-planning failed: " + e.getMessage(), now));
-                return;
+                // The plan in force still has live nodes (openRound leaves out the ones without a trainer): go on
+                // with it rather than fail a running job over a re-plan that found nothing better.
+                Set<String> keep = new TreeSet<>(j.plannedNodes());
+                keep.retainAll(live.keySet());
+                if (keep.isEmpty()) {
+                    b.add(new SchedulerEvent.JobFailed(jobId, "re-planning failed: " + e.getMessage(), now));
+                    return;
+                }
+                ctx.getLog().warn("job {}: re-planning before round {} ({}) failed, keeping the plan for {}: {}", jobId,
+                        j.round() + 1, String.join("; ", reasons), keep, e.getMessage());
             }
         }
         b.add(new SchedulerEvent.RoundOpened(jobId, j.round() + 1, now));
@@ -510,10 +598,28 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
         }
     }
 
-    private Effect<SchedulerEvent, SchedulerState> resumeAll(SchedulerState s) {
-        toResume.forEach(id -> ctx.getSelf().tell(new ResumeJob(id)));
-        toResume.clear();
-        return Effect().none();
+    /**
+     * The recovery grace is over: a node the journal says is up but that did not register with this
+     * scheduler died with the previous one (or while there was none) and has left; then every job still
+     * waiting resumes with the nodes that are here.
+     */
+    private Effect<SchedulerEvent, SchedulerState> reconcileAndResume(SchedulerState s) {
+        List<SchedulerEvent> events = new ArrayList<>();
+        for (String id : s.upNodes()) {
+            if (!registrations.containsKey(id)) {
+                events.add(new SchedulerEvent.NodeLeft(id, "did not register within " + settings.recoveryGrace().toSeconds()
+                        + " s of the scheduler's recovery", Instant.now()));
+            }
+        }
+        if (!events.isEmpty()) {
+            ctx.getLog().info("scheduler recovered: nodes gone meanwhile: {}",
+                    events.stream().map(e -> ((SchedulerEvent.NodeLeft) e).nodeId()).toList());
+        }
+        return Effect().persist(events).thenRun(after -> {
+            events.forEach(e -> forgetPrepared(((SchedulerEvent.NodeLeft) e).nodeId()));
+            toResume.forEach(id -> ctx.getSelf().tell(new ResumeJob(id)));
+            toResume.clear();
+        });
     }
 
     /** Picks a recovered job up where the journal left it. */
@@ -536,8 +642,10 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
             return persistAndAct(b);
         }
         ctx.getLog().info("resuming job {}: re-issuing round {}", j.job().jobId(), j.round());
-        openRound(state, j.job().jobId());
-        return Effect().none();
+        // Nodes here that the journal says prepared: PrepareJob checks that their trainer still has the job.
+        j.participants().forEach(n -> nodeAvailable(state, n));
+        return Effect().persist(new SchedulerEvent.RoundResumed(j.job().jobId(), j.round(), Instant.now()))
+                .thenRun(s -> openRound(s, j.job().jobId()));
     }
 
     // ---- effects -----------------------------------------------------------------------------
@@ -607,6 +715,33 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
                         dataPlane));
             }
         }
+        timers.startSingleTimer("overdue-" + jobId, new RoundOverdue(jobId, j.round()), overdueAfter(j.job()));
+    }
+
+    /** The round's deadline plus half of it (at least 5 s): a partition that is alive answers by then. */
+    static Duration overdueAfter(JobDefinition job) {
+        return Duration.ofMillis(job.roundTimeoutMs() + Math.max(5_000, job.roundTimeoutMs() / 2));
+    }
+
+    /**
+     * A partition's open round is not persisted: when its entity moves (a rebalance after a node
+     * joins, a hand-off) the round is gone with it and no RoundClosed ever comes. The partitions that
+     * did not close are sent the round again; the aggregator treats a round it knows idempotently and
+     * opens it anew from its checkpoint otherwise. Without this a rebalance towards a node that came
+     * back stalled the job for good.
+     */
+    private Effect<SchedulerEvent, SchedulerState> onRoundOverdue(SchedulerState state, RoundOverdue c) {
+        JobEntry j = state.job(c.jobId());
+        if (j == null || j.state() != JobState.RUNNING || j.round() != c.round() || j.roundComplete()
+                || toResume.contains(c.jobId())) {
+            return Effect().none();
+        }
+        List<Integer> open = IntStream.range(0, j.job().partitions()).filter(p -> !j.closed().containsKey(p)).boxed()
+                .toList();
+        ctx.getLog().warn("job {}: round {} not closed by partitions {} within {} s; re-issuing it", c.jobId(), c.round(),
+                open, overdueAfter(j.job()).toSeconds());
+        openRound(state, c.jobId());
+        return Effect().none();
     }
 
     /**

@@ -83,6 +83,12 @@ public sealed interface SchedulerEvent extends PersistedJson {
     /** Round {@code round} was opened on every partition. */
     record RoundOpened(String jobId, int round, Instant at) implements SchedulerEvent {}
 
+    /**
+     * A recovered scheduler re-issued round {@code round}, which was open when the previous one
+     * stopped: the round's timings include the fail-over and do not count toward slowness.
+     */
+    record RoundResumed(String jobId, int round, Instant at) implements SchedulerEvent {}
+
     /** One aggregator partition closed the current round. */
     record PartitionClosed(String jobId, int round, int partition, List<NodeRoundStats> nodes, List<String> failures,
             Instant closedAt) implements SchedulerEvent {

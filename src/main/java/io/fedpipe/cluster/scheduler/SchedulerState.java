@@ -24,7 +24,7 @@ import java.util.TreeMap;
  * journal (and persisted as a JSON snapshot). Immutable: every event yields a new state.
  *
  * <p>Slow-node hysteresis lives here because it is derived from journaled facts: when a round
- * closes, a node whose measured training time exceeds its planned compute time by more than
+ * closes, a node whose measured training time exceeds its planned finish time by more than
  * {@link #SLOW_FACTOR} extends its streak, any other node resets it; the scheduler re-plans when a
  * streak reaches {@link #SLOW_ROUNDS}.
  */
@@ -63,12 +63,14 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
      * @param round       the round now open, 0 before the first
      * @param closed      partitions that closed {@code round}
      * @param slowStreak  per node, slow rounds in a row under the current plan
+     * @param interrupted the open round was re-issued by a scheduler that recovered: its timings include the
+     *                    fail-over and do not count toward slowness
      */
     public record JobEntry(JobDefinition job, String name, JobState state, String reason, List<String> participants,
             Map<String, Prepared> prepared, Map<String, String> refused, List<String> selected, double roundSeconds,
             List<PlanRow> plan, List<Excluded> excluded, int round, Instant roundOpenedAt,
             Map<Integer, PartitionClosed> closed, List<RoundMetrics> history, List<PlanChange> planChanges,
-            Map<String, Integer> slowStreak, Map<String, Double> lastFactor) {
+            Map<String, Integer> slowStreak, Map<String, Double> lastFactor, boolean interrupted) {
 
         public JobEntry {
             participants = List.copyOf(participants);
@@ -86,7 +88,7 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
 
         static JobEntry submitted(JobDefinition job, String name, List<String> participants) {
             return new JobEntry(job, name, JobState.PREPARING, "", participants, Map.of(), Map.of(), List.of(), 0,
-                    List.of(), List.of(), 0, null, Map.of(), List.of(), List.of(), Map.of(), Map.of());
+                    List.of(), List.of(), 0, null, Map.of(), List.of(), List.of(), Map.of(), Map.of(), false);
         }
 
         /** Every participant answered PrepareJob (prepared or refused). */
@@ -115,7 +117,7 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
         Map<String, Prepared> prepared; Map<String, String> refused; List<String> selected; double roundSeconds;
         List<PlanRow> plan; List<Excluded> excluded; int round; Instant roundOpenedAt;
         Map<Integer, PartitionClosed> closed; List<RoundMetrics> history; List<PlanChange> planChanges;
-        Map<String, Integer> slowStreak; Map<String, Double> lastFactor;
+        Map<String, Integer> slowStreak; Map<String, Double> lastFactor; boolean interrupted;
 
         Builder(JobEntry j) {
             job = j.job(); name = j.name(); state = j.state(); reason = j.reason(); participants = j.participants();
@@ -123,12 +125,12 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
             roundSeconds = j.roundSeconds(); plan = j.plan(); excluded = j.excluded(); round = j.round();
             roundOpenedAt = j.roundOpenedAt(); closed = new TreeMap<>(j.closed()); history = new ArrayList<>(j.history());
             planChanges = new ArrayList<>(j.planChanges()); slowStreak = new TreeMap<>(j.slowStreak());
-            lastFactor = new TreeMap<>(j.lastFactor());
+            lastFactor = new TreeMap<>(j.lastFactor()); interrupted = j.interrupted();
         }
 
         JobEntry build() {
             return new JobEntry(job, name, state, reason, participants, prepared, refused, selected, roundSeconds, plan,
-                    excluded, round, roundOpenedAt, closed, history, planChanges, slowStreak, lastFactor);
+                    excluded, round, roundOpenedAt, closed, history, planChanges, slowStreak, lastFactor, interrupted);
         }
     }
 
@@ -199,6 +201,13 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
                 b.round = e.round();
                 b.roundOpenedAt = e.at();
                 b.closed.clear();
+                b.interrupted = false;
+            });
+        } else if (event instanceof SchedulerEvent.RoundResumed e) {
+            return editJob(e.jobId(), b -> {
+                if (e.round() == b.round) {
+                    b.interrupted = true;
+                }
             });
         } else if (event instanceof PartitionClosed e) {
             return editJob(e.jobId(), b -> {
@@ -255,16 +264,26 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
         }
         Map<String, Double> planned = new TreeMap<>();
         b.plan.forEach(r -> planned.put(r.nodeId(), r.plannedComputeSeconds()));
+        // What a node's train time (slices in to upload out, emulated links included) is held against: its
+        // planned finish, which counts the same transfers. Against the compute alone a node on a slow link
+        // looked 50x slow every round, and the slowdown that followed made the job impossible to re-plan.
+        Map<String, Double> expected = new TreeMap<>();
+        b.plan.forEach(r -> expected.put(r.nodeId(),
+                r.plannedFinishSeconds() > 0 ? r.plannedFinishSeconds() : r.plannedComputeSeconds()));
         List<NodeMetrics> metrics = new ArrayList<>();
-        Map<String, Integer> streak = new TreeMap<>();
+        // A round that closed with failures waited for its deadline, and one re-issued after a fail-over
+        // includes the fail-over: their times say nothing about a node's speed, so streaks stay as they were.
+        boolean measures = failures.isEmpty() && !b.interrupted;
+        Map<String, Integer> streak = measures ? new TreeMap<>() : b.slowStreak;
         times.forEach((node, t) -> {
             double plan = planned.getOrDefault(node, Double.NaN);
             long[] by = bytes.get(node);
             metrics.add(new NodeMetrics(node, t[0], t[1], plan, by[0], by[1], t[2]));
             double measured = t[1] > 0 ? t[1] : t[0];
-            if (plan > 0 && measured > SLOW_FACTOR * plan) {
+            double reference = expected.getOrDefault(node, Double.NaN);
+            if (measures && reference > 0 && measured > SLOW_FACTOR * reference) {
                 streak.put(node, b.slowStreak.getOrDefault(node, 0) + 1);
-                b.lastFactor.put(node, measured / plan);
+                b.lastFactor.put(node, measured / reference);
             }
         });
         b.slowStreak = streak;

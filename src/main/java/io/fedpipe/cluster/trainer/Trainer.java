@@ -107,8 +107,12 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
         }
     }
 
-    /** A trained round: its parts per partition, kept to answer a re-issued assignment. */
-    private record Done(int round, List<NodeUpdate> parts, LocalResult result, long startNanos) {}
+    /**
+     * A trained round: its parts per partition, kept to answer a re-issued assignment.
+     * {@code trainMillis}: slices-to-upload time measured at the first upload (NaN before it); a re-sent
+     * upload reports it again, so that a round re-issued after a fail-over does not look slow.
+     */
+    private record Done(int round, List<NodeUpdate> parts, LocalResult result, long startNanos, double trainMillis) {}
 
     public static Behavior<TrainerCommand> create(NodeProfile profile, Path dataDir) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Trainer(ctx, timers, profile, dataDir)));
@@ -299,7 +303,7 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
         }
         LocalResult r = m.result();
         List<NodeUpdate> parts = Partitioning.split(r.update(), job.job.partitions());
-        done.put(m.jobId(), new Done(m.round(), parts, r, s.lastArrivalNanos));
+        done.put(m.jobId(), new Done(m.round(), parts, r, s.lastArrivalNanos, Double.NaN));
         double bytesDown = 0;
         for (RoundAssignment a : s.byPartition) {
             bytesDown += a.assignment().bytes();
@@ -315,6 +319,8 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
         Slices s = training;
         Done d = done.get(m.jobId());
         if (s != null && d != null && d.round() == m.round()) {
+            d = new Done(d.round(), d.parts(), d.result(), d.startNanos(), (System.nanoTime() - d.startNanos()) / 1e6);
+            done.put(m.jobId(), d);
             for (RoundAssignment a : s.byPartition) {
                 a.replyTo().tell(upload(m.jobId(), a.partition(), d));
             }
@@ -325,7 +331,7 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
     }
 
     private DeltaUpload upload(String jobId, int partition, Done d) {
-        double millis = (System.nanoTime() - d.startNanos()) / 1e6;
+        double millis = Double.isNaN(d.trainMillis()) ? (System.nanoTime() - d.startNanos()) / 1e6 : d.trainMillis();
         return new DeltaUpload(jobId, partition, d.round(), d.parts().get(partition), d.result().computeSeconds(),
                 d.result().lastLoss(), millis, getContext().getSelf().narrow());
     }

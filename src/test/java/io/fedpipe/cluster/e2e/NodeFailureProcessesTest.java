@@ -31,15 +31,16 @@ import org.junit.jupiter.api.io.TempDir;
  * with {@code kill -9} in the middle of a job. The singleton restarts on node-2 and recovers from
  * the journal, node-1's partitions move to node-2 and resume from their checkpoints, the open
  * round closes at its deadline without node-1's delta and the job finishes with every round
- * exactly once. (Planning a restarted node-1 back in after such a fail-over does not work yet: see
- * the report of branch feat-e2e.)
+ * exactly once. node-1 is started again at once with the same overlay: the recovered scheduler has
+ * its new trainer load the job again and it trains in the last rounds; when it takes an aggregator
+ * partition back by a rebalance mid-round, the overdue round is re-issued to it.
  */
 @Tag("cluster")
 class NodeFailureProcessesTest {
 
     private static final String PG_URL = "jdbc:postgresql://127.0.0.1:5432/test";
     private static final String PG_USER = "postgres";
-    private static final int ROUNDS = 6;
+    private static final int ROUNDS = 8;
 
     @TempDir
     Path dir;
@@ -53,6 +54,8 @@ class NodeFailureProcessesTest {
                 "  roles = " + roles,
                 "  data-dir = \"" + dataDir + "\"",
                 "  management.port = 0",
+                // ~4 s of emulated upload per round: long enough rounds for node-1 to come back before the last.
+                "  resources.uplink-mbps = 0.35",
                 "}",
                 "fedpipe.trainer.threads = 1",
                 "fedpipe.scheduler.persistence-id = \"" + pid + "\"",
@@ -109,10 +112,13 @@ class NodeFailureProcessesTest {
                 List<Integer> onNode1 = IntStream.range(0, 2)
                         .filter(p -> log1.contains("aggregator " + id + "/" + p + ": round")).boxed().toList();
                 int node2Before = nodes.logText("node-2").length();
+                int node1Before = nodes.logText("node-1").length();
 
                 nodes.kill("node-1");
                 long killed = System.nanoTime();
                 int killedInRound = before.round();
+                // node-1 comes back at once with the same overlay: a new incarnation, after the fail-over.
+                nodes.restart("node-1");
 
                 // The singleton comes back on node-2 and the job goes on without node-1.
                 JobStatus without = await(client, id, s -> s.state().over() || s.history().stream()
@@ -122,8 +128,10 @@ class NodeFailureProcessesTest {
                 String node2 = nodes.logText("node-2").substring(node2Before);
                 assertTrue(node2.contains("scheduler recovered"), "the singleton restarted on node-2:\n" + nodes.tail("node-2"));
                 for (int p : onNode1) {
-                    assertTrue(node2.contains("aggregator " + id + "/" + p + ":"),
-                            "partition " + p + " moved to node-2:\n" + nodes.tail("node-2"));
+                    // To node-2, or to node-1's new incarnation when that joined before the partition was needed.
+                    String moved = "aggregator " + id + "/" + p + ":";
+                    assertTrue(node2.contains(moved) || nodes.logText("node-1").substring(node1Before).contains(moved),
+                            "partition " + p + " moved:\n" + nodes.tail("node-2"));
                 }
 
                 JobStatus done = await(client, id, s -> s.state().over(), Duration.ofSeconds(180));
@@ -141,6 +149,18 @@ class NodeFailureProcessesTest {
                 assertFalse(all2.contains("rounds are closed here"), "no partition resumed behind a closed round");
                 assertTrue(without.history().size() < ROUNDS || done.history().stream().anyMatch(r -> r.round() > killedInRound
                         && r.nodes().stream().noneMatch(n -> n.nodeId().equals("node-1"))));
+                // node-1, back as a new incarnation, loaded the job again (the recovered scheduler asks every node the
+                // journal says prepared) and trained again: in whichever plan it is in (still the old one when it came
+                // back within the recovery grace, or "returned: node-1" after a re-plan without it), from some round
+                // after the kill to the last.
+                assertTrue(nodes.logText("node-1").substring(node1Before).contains("trainer node-1: job " + id + " prepared with"),
+                        nodes.tail("node-1"));
+                int firstBack = done.history().stream().filter(r -> r.round() > killedInRound && r.nodes().stream()
+                        .anyMatch(n -> n.nodeId().equals("node-1"))).mapToInt(RoundMetrics::round).min()
+                        .orElseThrow(() -> new AssertionError("node-1 never trained again: " + done.history()));
+                for (RoundMetrics r : done.history().subList(firstBack - 1, ROUNDS)) {
+                    assertTrue(r.nodes().stream().anyMatch(n -> n.nodeId().equals("node-1")), "round " + r.round() + ": " + r);
+                }
             }
         }
     }

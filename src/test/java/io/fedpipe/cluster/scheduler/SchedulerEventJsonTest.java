@@ -1,6 +1,8 @@
 package io.fedpipe.cluster.scheduler;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.fedpipe.cluster.WireSamples;
@@ -59,6 +61,7 @@ class SchedulerEventJsonTest {
                 new SchedulerEvent.PlanChanged("job-1", 3, "left: edge-a; edge-b ran 2.50x its plan for 2 rounds", 9.0,
                         List.of(ROW_B), List.of(), T0.plusSeconds(23)),
                 new SchedulerEvent.RoundOpened("job-1", 3, T0.plusSeconds(24)),
+                new SchedulerEvent.RoundResumed("job-1", 3, T0.plusSeconds(26)),
                 new SchedulerEvent.JobCancelled("job-1", "cancelled by a user", T0.plusSeconds(30)),
                 new SchedulerEvent.JobFinished("job-2", T0),
                 new SchedulerEvent.JobFailed("job-3", "planning failed: nothing fits", T0));
@@ -69,7 +72,7 @@ class SchedulerEventJsonTest {
         return new SchedulerEvent.PartitionClosed("job-1", round, p, List.of(
                 new NodeRoundStats("edge-a", 4000, 1000, 2.5, 0.8 - 0.1 * round, 3000),
                 new NodeRoundStats("edge-b", 4000, 500, bSeconds, 0.9 - 0.1 * round, bSeconds * 1000)),
-                p == 1 ? List.of("edge-c: timed out") : List.of(), at);
+                List.of(), at);
     }
 
     private static SchedulerState fold(List<SchedulerEvent> events) {
@@ -110,15 +113,15 @@ class SchedulerEventJsonTest {
         assertEquals(2, j.history().size());
         GatewayProtocol.RoundMetrics r2 = j.history().get(1);
         assertEquals(11.0, r2.roundSeconds(), 1e-9, "opened at +12 s, last partition closed at +23 s");
-        assertEquals(List.of("edge-c: timed out"), r2.failures());
+        assertEquals(List.of(), r2.failures());
         GatewayProtocol.NodeMetrics b = r2.nodes().get(1);
         assertEquals("edge-b", b.nodeId());
         assertEquals(List.of(10.0, 10.0, 4.0), List.of(b.trainSeconds(), b.computeSeconds(), b.plannedSeconds()));
         assertEquals(1000, b.bytesUp(), "2 partitions x 500");
         assertEquals(0.7, b.loss(), 1e-12);
-        // edge-b took 9 s then 10 s against a 4 s plan (> 1.5x twice); edge-a 3 s (0.75x).
+        // edge-b took 9 s then 10 s against a planned finish of 4.6 s (> 1.5x twice); edge-a 3 s of 4.5 s.
         assertEquals(Map.of("edge-b", 2), j.slowStreak());
-        assertEquals(2.5, j.lastFactor().get("edge-b"), 1e-12);
+        assertEquals(10 / 4.6, j.lastFactor().get("edge-b"), 1e-12);
 
         SchedulerState end = fold(events());
         assertEquals(2.5, end.nodes().get("edge-b").slowdown(), 1e-12);
@@ -130,5 +133,48 @@ class SchedulerEventJsonTest {
         assertEquals(Set.of("edge-b"), cancelled.prepared().keySet(), "edge-a left: it must prepare again");
         assertEquals(1, cancelled.planChanges().size());
         assertEquals(Map.of(), cancelled.slowStreak());
+        assertTrue(cancelled.interrupted(), "round 3 was re-issued after a fail-over");
     }
+
+    /**
+     * Slowness hysteresis: a round that closed with a failure (it waited for its deadline) or that a
+     * recovered scheduler re-issued (its time includes the fail-over) neither extends nor resets a streak.
+     */
+    @Test
+    void roundsWithFailuresOrInterruptedByAFailOverDoNotCountTowardSlowness() {
+        List<SchedulerEvent> events = new java.util.ArrayList<>(events().subList(0, 8)); // round 1 open
+        events.add(closed(1, 0, 9.0, T0.plusSeconds(10)));
+        events.add(closed(1, 1, 9.0, T0.plusSeconds(11)));
+        assertEquals(Map.of("edge-b", 1), fold(events).job("job-1").slowStreak(), "9 s against 4.6 s: slow");
+        // Round 2 closes at its deadline with edge-c's failure; edge-b's 20 s include the wait.
+        events.add(new SchedulerEvent.RoundOpened("job-1", 2, T0.plusSeconds(12)));
+        events.add(withFailure(closed(2, 0, 20.0, T0.plusSeconds(72))));
+        events.add(closed(2, 1, 20.0, T0.plusSeconds(72)));
+        SchedulerState afterFailure = fold(events);
+        assertEquals(Map.of("edge-b", 1), afterFailure.job("job-1").slowStreak());
+        assertEquals(List.of("edge-c: no delta within the round's deadline"),
+                afterFailure.job("job-1").history().get(1).failures());
+        // Round 3 re-issued after a fail-over: 1040 s (260x) is the fail-over, not edge-b.
+        events.add(new SchedulerEvent.RoundOpened("job-1", 3, T0.plusSeconds(80)));
+        events.add(new SchedulerEvent.RoundResumed("job-1", 3, T0.plusSeconds(100)));
+        events.add(closed(3, 0, 1040.0, T0.plusSeconds(1120)));
+        events.add(closed(3, 1, 1040.0, T0.plusSeconds(1120)));
+        JobEntry interrupted = fold(events).job("job-1");
+        assertEquals(Map.of("edge-b", 1), interrupted.slowStreak());
+        assertEquals(9 / 4.6, interrupted.lastFactor().get("edge-b"), 1e-12, "still round 1's 9 s / 4.6 s");
+        // Round 4, clean and slow again: the streak reaches 2 with round 4's factor.
+        events.add(new SchedulerEvent.RoundOpened("job-1", 4, T0.plusSeconds(1130)));
+        events.add(closed(4, 0, 10.0, T0.plusSeconds(1140)));
+        events.add(closed(4, 1, 10.0, T0.plusSeconds(1141)));
+        JobEntry slow = fold(events).job("job-1");
+        assertFalse(slow.interrupted(), "a new round clears the flag");
+        assertEquals(Map.of("edge-b", 2), slow.slowStreak());
+        assertEquals(10 / 4.6, slow.lastFactor().get("edge-b"), 1e-12);
+    }
+
+    private static SchedulerEvent.PartitionClosed withFailure(SchedulerEvent.PartitionClosed c) {
+        return new SchedulerEvent.PartitionClosed(c.jobId(), c.round(), c.partition(), c.nodes(),
+                List.of("edge-c: no delta within the round's deadline"), c.closedAt());
+    }
+
 }

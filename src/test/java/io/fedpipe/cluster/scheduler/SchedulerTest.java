@@ -189,6 +189,148 @@ class SchedulerTest {
     }
 
     @Test
+    void aNodeThatReturnsIsPreparedAgainWithItsShardAndPlannedBackIn() throws Exception {
+        var agg = slot();
+        ActorTestKit kit = StandIns.node(StandIns.config(dir, "sched-" + UUID.randomUUID(), ConfigFactory.empty()), true, agg);
+        try {
+            TestProbe<Object> inbox = kit.createTestProbe();
+            kit.spawn(StandIns.trainer(StandIns.profile("edge-a", 1.0), 500, inbox.ref()));
+            kit.spawn(StandIns.trainer(StandIns.profile("edge-b", 1.0), 500, inbox.ref()));
+            ActorRef<Object> c = kit.spawn(StandIns.trainer(StandIns.profile("edge-c", 0.5), 500, inbox.ref()));
+            awaitNodes(kit, 3);
+            String id = submit(kit, 3);
+            List<OpenRound> r1 = opened(agg[0], 1);
+            assertEquals(Set.of("edge-a", "edge-b", "edge-c"), nodesOf(r1.get(0)));
+
+            kit.stop(c);
+            awaitNodes(kit, 2);
+            closeAll(r1, 0.01, 0.8);
+            List<OpenRound> r2 = opened(agg[0], 2);
+            assertEquals(Set.of("edge-a", "edge-b"), nodesOf(r2.get(0)));
+
+            // edge-c comes back: a new trainer (new incarnation), same node name and profile.
+            TestProbe<Object> inboxC = kit.createTestProbe();
+            ActorRef<Object> c2 = kit.spawn(StandIns.trainer(StandIns.profile("edge-c", 0.5), 500, inboxC.ref()));
+            JobProtocol.PrepareJob again = inboxC.expectMessageClass(JobProtocol.PrepareJob.class, StandIns.WAIT);
+            assertEquals(List.of(2, 3), List.of(again.shard(), again.shards()), "its own shard: participants are a, b, c");
+            assertEquals(List.of(), again.probeCandidates(), "the matrices are chosen: no probe for a running job");
+            GatewayProtocol.JobStatus waiting = status(kit, id);
+            assertEquals(List.of("edge-a", "edge-b"), waiting.plan().stream().map(GatewayProtocol.PlanRow::nodeId).toList(),
+                    "the open round 2 keeps its plan");
+
+            closeAll(r2, 0.01, 0.7);
+            List<OpenRound> r3 = opened(agg[0], 3);
+            assertEquals(Set.of("edge-a", "edge-b", "edge-c"), nodesOf(r3.get(0)));
+            assertEquals(c2.path(), r3.get(1).trainers().get("edge-c").path(), "slices go to the new trainer");
+            GatewayProtocol.JobStatus s = status(kit, id);
+            assertEquals(List.of("left: edge-c", "returned: edge-c"),
+                    s.planChanges().stream().map(GatewayProtocol.PlanChange::reason).toList());
+            assertEquals(List.of(2, 3), s.planChanges().stream().map(GatewayProtocol.PlanChange::beforeRound).toList());
+            assertEquals(List.of("edge-a", "edge-b", "edge-c"), s.planChanges().get(1).nodes());
+
+            closeAll(r3, 0.01, 0.6);
+            agg[0].expectMessageClass(JobProtocol.FinishJob.class, StandIns.WAIT);
+            assertEquals(id, inboxC.expectMessageClass(JobProtocol.FinishJob.class, StandIns.WAIT).jobId());
+            assertEquals(JobState.FINISHED, status(kit, id).state());
+        } finally {
+            kit.shutdownTestKit();
+        }
+    }
+
+    /** A partition that lost its open round (its entity moved) gets the round again once it is overdue. */
+    @Test
+    void anOverdueRoundIsReissuedToThePartitionsThatDidNotClose() throws Exception {
+        var agg = slot();
+        ActorTestKit kit = StandIns.node(StandIns.config(dir, "sched-" + UUID.randomUUID(), ConfigFactory.empty()), true, agg);
+        try {
+            TestProbe<Object> inbox = kit.createTestProbe();
+            kit.spawn(StandIns.trainer(StandIns.profile("edge-a", 1.0), 500, inbox.ref()));
+            awaitNodes(kit, 1);
+            TestProbe<GatewayProtocol.Reply> reply = kit.createTestProbe();
+            String id = "job-" + UUID.randomUUID().toString().substring(0, 8);
+            String text = StandIns.jobText(2).replace("round-timeout = 60s", "round-timeout = 1s");
+            scheduler(kit).tell(new Scheduler.SubmitJob(JobFile.parse(text, "test.conf", id), "test.conf", reply.ref()));
+            assertEquals(new GatewayProtocol.JobAccepted(id), reply.receiveMessage(StandIns.WAIT));
+            List<OpenRound> r1 = opened(agg[0], 1);
+            long closedAt = System.nanoTime();
+            r1.get(0).replyTo().tell(StandIns.closed(r1.get(0), 0.01, 0.9)); // partition 1 never answers
+            OpenRound again = assertInstanceOf(OpenRound.class, agg[0].receiveMessage(StandIns.WAIT));
+            double after = (System.nanoTime() - closedAt) / 1e9;
+            assertEquals(List.of(1, 0), List.of(again.partition(), again.round()), "only partition 1, round 1 again");
+            assertTrue(after >= 5.0 && after < 12, "overdue after 1 s + 5 s margin (from opening), was " + after);
+            assertEquals(r1.get(1).plans(), again.plans());
+            again.replyTo().tell(StandIns.closed(again, 0.01, 0.9));
+            assertEquals(List.of(1, 1), opened(agg[0], 2).stream().map(o -> o.round()).toList());
+            assertEquals(1, status(kit, id).history().size());
+        } finally {
+            kit.shutdownTestKit();
+        }
+    }
+
+    /**
+     * A node that died with the previous scheduler produces no cluster event for the recovered one: the
+     * journal still says it is up and prepared. After the recovery grace it has left, the open round is
+     * re-issued without it, the next round is planned without it, and when it comes back it prepares
+     * again and is planned back in.
+     */
+    @Test
+    void aRecoveredSchedulerMarksNodesThatDidNotComeBackAsLeftAndPlansThemInWhenTheyReturn() throws Exception {
+        Config config = StandIns.config(dir, "sched-" + UUID.randomUUID(), ConfigFactory.empty());
+        var agg = slot();
+        ActorTestKit first = StandIns.node(config, true, agg);
+        String id;
+        try {
+            TestProbe<Object> inbox = first.createTestProbe();
+            first.spawn(StandIns.trainer(StandIns.profile("edge-a", 1.0), 500, inbox.ref()));
+            first.spawn(StandIns.trainer(StandIns.profile("edge-b", 1.0), 500, inbox.ref()));
+            awaitNodes(first, 2);
+            id = submit(first, 4);
+            closeAll(opened(agg[0], 1), 0.01, 0.9);
+            opened(agg[0], 2);
+        } finally {
+            first.shutdownTestKit();
+        }
+
+        ActorTestKit second = StandIns.node(config, true, agg);
+        try {
+            TestProbe<Object> inboxA = second.createTestProbe();
+            second.spawn(StandIns.trainer(StandIns.profile("edge-a", 1.0), 500, inboxA.ref()));
+            // Only edge-a is back: round 2 is re-issued with it alone once the 5 s grace is over.
+            List<OpenRound> r2 = opened(agg[0], 2);
+            assertEquals(Set.of("edge-a"), nodesOf(r2.get(0)));
+            assertEquals(0, inboxA.expectMessageClass(JobProtocol.PrepareJob.class, StandIns.WAIT).shard(),
+                    "edge-a is asked whether its trainer still has the job");
+            TestProbe<Scheduler.NodeList> nodes = second.createTestProbe();
+            scheduler(second).tell(new Scheduler.GetNodes(nodes.ref()));
+            Scheduler.NodeView b = nodes.receiveMessage(StandIns.WAIT).nodes().stream()
+                    .filter(n -> n.profile().nodeId().equals("edge-b")).findFirst().orElseThrow();
+            assertEquals(false, b.up());
+            assertEquals("did not register within 5 s of the scheduler's recovery", b.leftReason());
+
+            closeAll(r2, 0.01, 0.8);
+            List<OpenRound> r3 = opened(agg[0], 3);
+            assertEquals(Set.of("edge-a"), nodesOf(r3.get(0)));
+
+            TestProbe<Object> inboxB = second.createTestProbe();
+            second.spawn(StandIns.trainer(StandIns.profile("edge-b", 1.0), 500, inboxB.ref()));
+            assertEquals(1, inboxB.expectMessageClass(JobProtocol.PrepareJob.class, StandIns.WAIT).shard());
+            closeAll(r3, 0.01, 0.7);
+            List<OpenRound> r4 = opened(agg[0], 4);
+            assertEquals(Set.of("edge-a", "edge-b"), nodesOf(r4.get(0)));
+            closeAll(r4, 0.01, 0.6);
+            agg[0].expectMessageClass(JobProtocol.FinishJob.class, StandIns.WAIT);
+            GatewayProtocol.JobStatus done = status(second, id);
+            assertEquals(JobState.FINISHED, done.state());
+            assertEquals(List.of("left: edge-b", "returned: edge-b"),
+                    done.planChanges().stream().map(GatewayProtocol.PlanChange::reason).toList());
+            assertEquals(List.of(3, 4), done.planChanges().stream().map(GatewayProtocol.PlanChange::beforeRound).toList());
+            assertEquals(List.of(1, 2, 3, 4), done.history().stream().map(GatewayProtocol.RoundMetrics::round).toList());
+        } finally {
+            second.shutdownTestKit();
+        }
+    }
+
+    @Test
     void aRestartOnTheH2JournalRecoversAndReissuesTheOpenRound() throws Exception {
         restartRecovers(ConfigFactory.empty(), true, "sched-" + UUID.randomUUID());
     }
