@@ -2,7 +2,9 @@
 # Runs the method comparison (issue 3 §6): every method on the heterogeneous and the homogeneous
 # cluster, two simulations at a time with one PyTorch thread each (compute is measured as each
 # training thread's CPU time, so the two do not inflate each other's emulated times much), then
-# prints the table and writes the plots.
+# prints the table and writes the plots. The published tables (BENCHMARKS.md §6) use target 0.5
+# for the heterogeneous runs and 0.6 for the homogeneous ones: rerun `fedpipe report compare` per
+# setting for those.
 #   experiments/compare/run-all.sh [OUT_DIR]       (default: target/compare)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
