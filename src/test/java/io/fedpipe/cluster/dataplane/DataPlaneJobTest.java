@@ -1,12 +1,12 @@
 package io.fedpipe.cluster.dataplane;
 
+import io.fedpipe.cluster.InJvmCluster;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import io.fedpipe.aggregation.AggregationResult;
 import io.fedpipe.aggregation.AggregationStrategy;
 import io.fedpipe.aggregation.FedPipeAggregation;
@@ -16,8 +16,6 @@ import io.fedpipe.aggregation.RoundConfig;
 import io.fedpipe.aggregation.RoundContext;
 import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.aggregator.Aggregator;
-import io.fedpipe.cluster.config.NodeConfig;
-import io.fedpipe.cluster.config.NodeSettings;
 import io.fedpipe.cluster.node.FedPipeNode;
 import io.fedpipe.cluster.protocol.JobDefinition;
 import io.fedpipe.cluster.protocol.JobProtocol;
@@ -50,7 +48,6 @@ import io.fedpipe.round.NodeRoundPlan;
 import io.fedpipe.round.RoundEngine;
 import io.fedpipe.round.RoundReport;
 import io.fedpipe.tokenize.TextTokenizer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -94,7 +91,8 @@ class DataPlaneJobTest {
     @TempDir
     static Path dir;
 
-    private static final List<ActorTestKit> kits = new ArrayList<>();
+    private static InJvmCluster cluster;
+    private static List<ActorTestKit> kits;
     private static int threadsBefore;
 
     @BeforeAll
@@ -102,35 +100,18 @@ class DataPlaneJobTest {
         EngineSetup.start(0);
         threadsBefore = EngineSetup.threads();
         EngineSetup.start(1);
-        String[] roles = {"[aggregator, edge]", "[aggregator, edge]", "[edge]"};
-        Address first = null;
-        for (int i = 0; i < 3; i++) {
-            Path data = Files.createDirectories(dir.resolve("node-" + (i + 1)));
-            Config c = NodeConfig.layered(ConfigFactory.parseString(String.join("\n",
-                    "fedpipe.node.name = node-" + (i + 1),
-                    "fedpipe.node.port = 0",
-                    "fedpipe.node.management.port = 0",
-                    "fedpipe.node.roles = " + roles[i],
-                    "fedpipe.node.data-dir = \"" + data + "\"",
-                    "fedpipe.node.resources.compute-scale = " + (i == 2 ? 0.5 : 1.0),
-                    // One journal for all nodes, as a multi-machine cluster shares one database.
-                    "fedpipe.persistence.h2-file = \"" + dir.resolve("journal/fedpipe") + "\"",
-                    "fedpipe.trainer.threads = 1",
-                    "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on",
-                    "pekko.cluster.failure-detector.acceptable-heartbeat-pause = 20s")));
-            NodeSettings settings = NodeSettings.fromConfig(c);
-            ActorTestKit kit = ActorTestKit.create(settings.clusterName(), settings.systemConfig(c));
-            kits.add(kit);
-            Address self = Cluster.get(kit.system()).selfMember().address();
-            first = first == null ? self : first;
-            FedPipeNode.init(kit.system(), settings, List.of(first)).toCompletableFuture().get(60, TimeUnit.SECONDS);
-        }
+        cluster = InJvmCluster.start(dir, new String[] {"[aggregator, edge]", "[aggregator, edge]", "[edge]"},
+                i -> List.of("fedpipe.node.resources.compute-scale = " + (i == 2 ? 0.5 : 1.0),
+                        // One journal for all nodes, as a multi-machine cluster shares one database.
+                        "fedpipe.persistence.h2-file = \"" + dir.resolve("journal/fedpipe") + "\"",
+                        "pekko.cluster.failure-detector.acceptable-heartbeat-pause = 20s"), 60);
+        kits = cluster.kits();
     }
 
     @AfterAll
     static void stop() {
-        for (int i = kits.size() - 1; i >= 0; i--) {
-            kits.get(i).shutdownTestKit();
+        if (cluster != null) {
+            cluster.close();
         }
         EngineSetup.start(threadsBefore);
     }

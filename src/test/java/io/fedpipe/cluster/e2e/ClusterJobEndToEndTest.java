@@ -6,8 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
+import io.fedpipe.cluster.InJvmCluster;
 import io.fedpipe.aggregation.AggregationResult;
 import io.fedpipe.aggregation.AggregationStrategy;
 import io.fedpipe.aggregation.FedPipeAggregation;
@@ -17,8 +16,6 @@ import io.fedpipe.aggregation.RoundConfig;
 import io.fedpipe.aggregation.RoundContext;
 import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.aggregator.Aggregator;
-import io.fedpipe.cluster.config.NodeConfig;
-import io.fedpipe.cluster.config.NodeSettings;
 import io.fedpipe.cluster.gateway.GatewayClient;
 import io.fedpipe.cluster.gateway.GatewayProtocol;
 import io.fedpipe.cluster.gateway.GatewayProtocol.JobState;
@@ -52,7 +49,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.junit.jupiter.api.AfterAll;
@@ -81,7 +77,8 @@ class ClusterJobEndToEndTest {
     @TempDir
     static Path dir;
 
-    private static final List<ActorTestKit> kits = new ArrayList<>();
+    private static InJvmCluster cluster;
+    private static List<ActorTestKit> kits;
     private static GatewayClient client;
     private static int threadsBefore;
 
@@ -90,29 +87,14 @@ class ClusterJobEndToEndTest {
         EngineSetup.start(0);
         threadsBefore = EngineSetup.threads();
         EngineSetup.start(1);
-        Address first = null;
-        for (int i = 0; i < 3; i++) {
-            Path data = Files.createDirectories(dir.resolve("node-" + (i + 1)));
-            Config c = NodeConfig.layered(ConfigFactory.parseString(String.join("\n",
-                    "fedpipe.node.name = node-" + (i + 1),
-                    "fedpipe.node.port = 0",
-                    "fedpipe.node.management.port = 0",
-                    "fedpipe.node.roles = " + ROLES[i],
-                    "fedpipe.node.data-dir = \"" + data + "\"",
-                    "fedpipe.persistence.h2-file = \"" + dir.resolve("journal/fedpipe") + "\"",
-                    "fedpipe.scheduler.persistence-id = \"e2e-" + System.nanoTime() + "\"",
-                    "fedpipe.scheduler.prepare-timeout = 120s",
-                    "fedpipe.trainer.threads = 1",
-                    "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on",
-                    "pekko.cluster.failure-detector.acceptable-heartbeat-pause = 20s")));
-            NodeSettings settings = NodeSettings.fromConfig(c);
-            ActorTestKit kit = ActorTestKit.create(settings.clusterName(), settings.systemConfig(c));
-            kits.add(kit);
-            Address self = Cluster.get(kit.system()).selfMember().address();
-            first = first == null ? self : first;
-            FedPipeNode.init(kit.system(), settings, List.of(first)).toCompletableFuture().get(60, TimeUnit.SECONDS);
-        }
-        client = GatewayClient.connect(List.of("127.0.0.1:" + first.getPort().get()), "fedpipe", "127.0.0.1");
+        String schedulerId = "e2e-" + System.nanoTime();
+        cluster = InJvmCluster.start(dir, ROLES, i -> List.of(
+                "fedpipe.persistence.h2-file = \"" + dir.resolve("journal/fedpipe") + "\"",
+                "fedpipe.scheduler.persistence-id = \"" + schedulerId + "\"",
+                "fedpipe.scheduler.prepare-timeout = 120s",
+                "pekko.cluster.failure-detector.acceptable-heartbeat-pause = 20s"), 60);
+        kits = cluster.kits();
+        client = GatewayClient.connect(List.of("127.0.0.1:" + cluster.first().getPort().get()), "fedpipe", "127.0.0.1");
     }
 
     @AfterAll
@@ -120,8 +102,8 @@ class ClusterJobEndToEndTest {
         if (client != null) {
             client.close();
         }
-        for (int i = kits.size() - 1; i >= 0; i--) {
-            kits.get(i).shutdownTestKit();
+        if (cluster != null) {
+            cluster.close();
         }
         EngineSetup.start(threadsBefore);
     }

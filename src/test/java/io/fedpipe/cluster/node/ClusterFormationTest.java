@@ -5,11 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
+import io.fedpipe.cluster.InJvmCluster;
 import io.fedpipe.cluster.WireSamples;
-import io.fedpipe.cluster.config.NodeConfig;
-import io.fedpipe.cluster.config.NodeSettings;
 import io.fedpipe.cluster.protocol.RoundProtocol;
 import io.fedpipe.cluster.wire.WireMessage;
 import io.fedpipe.lora.LoraTarget;
@@ -19,14 +16,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -52,40 +46,26 @@ class ClusterFormationTest {
     @TempDir
     static Path dir;
 
-    private static final List<ActorTestKit> kits = new ArrayList<>();
-    private static final List<FedPipeNode.Started> started = new ArrayList<>();
+    private static InJvmCluster cluster;
+    private static List<ActorTestKit> kits;
+    private static List<FedPipeNode.Started> started;
 
     @BeforeAll
     static void startThreeNodes() throws Exception {
-        String[] roles = {"[scheduler, gateway, aggregator, edge]", "[aggregator, edge]", "[edge]"};
-        Address first = null;
-        for (int i = 0; i < 3; i++) {
-            Path data = Files.createDirectories(dir.resolve("node-" + (i + 1)));
-            Config c = NodeConfig.layered(ConfigFactory.parseString(String.join("\n",
-                    "fedpipe.node.name = node-" + (i + 1),
-                    "fedpipe.node.port = 0",
-                    "fedpipe.node.management.port = 0",
-                    "fedpipe.node.roles = " + roles[i],
-                    "fedpipe.node.data-dir = \"" + data + "\"",
-                    "fedpipe.trainer.threads = 1",
-                    "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on",
-                    // The test's relay below stands in for a trainer on the large-message lane.
-                    "pekko.remote.artery.large-message-destinations += \"/user/trainer\"",
-                    // Three systems share 2 cores: be patient with heartbeats while they start.
-                    "pekko.cluster.failure-detector.acceptable-heartbeat-pause = 10s")));
-            NodeSettings settings = NodeSettings.fromConfig(c);
-            ActorTestKit kit = ActorTestKit.create(settings.clusterName(), settings.systemConfig(c));
-            kits.add(kit);
-            Address self = Cluster.get(kit.system()).selfMember().address();
-            first = first == null ? self : first;
-            started.add(FedPipeNode.init(kit.system(), settings, List.of(first)).toCompletableFuture().get(30, TimeUnit.SECONDS));
-        }
+        cluster = InJvmCluster.start(dir, new String[] {"[scheduler, gateway, aggregator, edge]", "[aggregator, edge]",
+                "[edge]"}, i -> List.of(
+                        // The test's relay below stands in for a trainer on the large-message lane.
+                        "pekko.remote.artery.large-message-destinations += \"/user/trainer\"",
+                        // Three systems share 2 cores: be patient with heartbeats while they start.
+                        "pekko.cluster.failure-detector.acceptable-heartbeat-pause = 10s"), 30);
+        kits = cluster.kits();
+        started = cluster.started();
     }
 
     @AfterAll
     static void stopAll() {
-        for (int i = kits.size() - 1; i >= 0; i--) {
-            kits.get(i).shutdownTestKit();
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
