@@ -1,6 +1,7 @@
 package io.fedpipe.cluster.dataplane;
 
 import io.fedpipe.cluster.InJvmCluster;
+import io.fedpipe.cluster.RecordingStrategy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -8,12 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import io.fedpipe.aggregation.AggregationResult;
-import io.fedpipe.aggregation.AggregationStrategy;
-import io.fedpipe.aggregation.FedPipeAggregation;
 import io.fedpipe.aggregation.Failure;
 import io.fedpipe.aggregation.NodeUpdate;
-import io.fedpipe.aggregation.RoundConfig;
-import io.fedpipe.aggregation.RoundContext;
 import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.aggregator.Aggregator;
 import io.fedpipe.cluster.node.FedPipeNode;
@@ -140,28 +137,6 @@ class DataPlaneJobTest {
                 new NodeRoundPlan(MALLORY, r4, STEPS, BATCH, "fp32"));
     }
 
-    /** Keeps the result of the last aggregation, which the simulator does not return. */
-    private static final class Recording implements AggregationStrategy {
-        final AggregationStrategy inner = new FedPipeAggregation();
-        AggregationResult last;
-
-        @Override
-        public String name() {
-            return inner.name();
-        }
-
-        @Override
-        public RoundConfig configureRound(RoundConfig planned) {
-            return inner.configureRound(planned);
-        }
-
-        @Override
-        public AggregationResult aggregate(List<NodeUpdate> results, List<Failure> failures, RoundContext context) {
-            last = inner.aggregate(results, failures, context);
-            return last;
-        }
-    }
-
     private record Simulated(AggregationResult last, List<RoundReport> reports) {}
 
     /** The same job in the in-process simulator, set up as ExperimentRunner sets up a run without a planner. */
@@ -177,7 +152,7 @@ class DataPlaneJobTest {
             nodes.add(new InProcessSimulator.SimNode(NODES.get(i), train.subset(parts.get(i)), Emulation.NONE));
         }
         nodes.add(new InProcessSimulator.SimNode(MALLORY, train.subset(parts.get(0)), Emulation.NONE));
-        Recording strategy = new Recording();
+        RecordingStrategy strategy = new RecordingStrategy();
         try (TextTokenizer tokenizer = TextTokenizer.miniLm(job.maxLength(), TextTokenizer.Overflow.TRUNCATE);
                 NDManager manager = NDManager.newBaseManager()) {
             AdaptedClassifiers models = new AdaptedClassifiers(PretrainedModels.load(job.model()), tokenizer,
@@ -192,7 +167,7 @@ class DataPlaneJobTest {
             };
             List<RoundReport> reports = new InProcessSimulator(engine, local, models, nodes, validation)
                     .run(job.rounds(), round -> plans(), manager);
-            return new Simulated(strategy.last, reports);
+            return new Simulated(strategy.last(), reports);
         }
     }
 

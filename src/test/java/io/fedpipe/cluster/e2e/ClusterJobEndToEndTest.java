@@ -7,13 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import io.fedpipe.cluster.InJvmCluster;
+import io.fedpipe.cluster.RecordingStrategy;
 import io.fedpipe.aggregation.AggregationResult;
-import io.fedpipe.aggregation.AggregationStrategy;
-import io.fedpipe.aggregation.FedPipeAggregation;
-import io.fedpipe.aggregation.Failure;
-import io.fedpipe.aggregation.NodeUpdate;
-import io.fedpipe.aggregation.RoundConfig;
-import io.fedpipe.aggregation.RoundContext;
 import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.aggregator.Aggregator;
 import io.fedpipe.cluster.gateway.GatewayClient;
@@ -270,28 +265,6 @@ class ClusterJobEndToEndTest {
                 .toCompletableFuture().get(60, TimeUnit.SECONDS);
     }
 
-    /** Keeps the result of the last aggregation, which the simulator does not return. */
-    private static final class Recording implements AggregationStrategy {
-        final AggregationStrategy inner = new FedPipeAggregation();
-        AggregationResult last;
-
-        @Override
-        public String name() {
-            return inner.name();
-        }
-
-        @Override
-        public RoundConfig configureRound(RoundConfig planned) {
-            return inner.configureRound(planned);
-        }
-
-        @Override
-        public AggregationResult aggregate(List<NodeUpdate> results, List<Failure> failures, RoundContext context) {
-            last = inner.aggregate(results, failures, context);
-            return last;
-        }
-    }
-
     /** The job in the in-process simulator: same seed, split (shard i of the participants) and plans. */
     static AggregationResult simulate(List<String> participants, List<NodeRoundPlan> plans) throws Exception {
         DatasetSplits splits = ClassificationTasks.load("wordnet-topics", SEED);
@@ -303,7 +276,7 @@ class ClusterJobEndToEndTest {
         for (int i = 0; i < participants.size(); i++) {
             nodes.add(new InProcessSimulator.SimNode(participants.get(i), train.subset(parts.get(i)), Emulation.NONE));
         }
-        Recording strategy = new Recording();
+        RecordingStrategy strategy = new RecordingStrategy();
         try (TextTokenizer tokenizer = TextTokenizer.miniLm(16, TextTokenizer.Overflow.TRUNCATE);
                 NDManager manager = NDManager.newBaseManager()) {
             AdaptedClassifiers models = new AdaptedClassifiers(PretrainedModels.load(PretrainedModels.MINILM_L6), tokenizer,
@@ -312,7 +285,7 @@ class ClusterJobEndToEndTest {
             ClassifierLocalRound local = new ClassifierLocalRound(models, manager, 5e-3f, 1);
             new InProcessSimulator(engine, local, models, nodes, validation).run(2, round -> plans, manager);
         }
-        return strategy.last;
+        return strategy.last();
     }
 
     static double maxDiff(HostTensor a, HostTensor b) {
