@@ -1,6 +1,6 @@
 package io.fedpipe.aggregation;
 
-import io.fedpipe.lora.MatrixId;
+import io.fedpipe.core.MatrixId;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;

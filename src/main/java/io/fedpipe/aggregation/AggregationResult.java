@@ -1,7 +1,7 @@
 package io.fedpipe.aggregation;
 
-import io.fedpipe.lora.MatrixId;
-import io.fedpipe.model.HostTensor;
+import io.fedpipe.core.MatrixId;
+import io.fedpipe.core.HostTensor;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;

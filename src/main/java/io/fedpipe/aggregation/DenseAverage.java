@@ -1,6 +1,6 @@
 package io.fedpipe.aggregation;
 
-import io.fedpipe.model.HostTensor;
+import io.fedpipe.core.HostTensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

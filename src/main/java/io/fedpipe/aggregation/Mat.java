@@ -1,6 +1,6 @@
 package io.fedpipe.aggregation;
 
-import io.fedpipe.model.HostTensor;
+import io.fedpipe.core.HostTensor;
 
 /**
  * A dense row-major double matrix for the aggregator's host math. Aggregation runs in double so

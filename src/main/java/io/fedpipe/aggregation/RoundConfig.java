@@ -1,6 +1,6 @@
 package io.fedpipe.aggregation;
 
-import io.fedpipe.lora.MatrixId;
+import io.fedpipe.core.MatrixId;
 import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;

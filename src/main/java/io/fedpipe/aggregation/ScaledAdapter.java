@@ -1,7 +1,7 @@
 package io.fedpipe.aggregation;
 
 import io.fedpipe.lora.PeftAdapters;
-import io.fedpipe.model.HostTensor;
+import io.fedpipe.core.HostTensor;
 import java.util.Arrays;
 
 /**

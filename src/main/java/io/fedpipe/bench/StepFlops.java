@@ -1,9 +1,9 @@
 package io.fedpipe.bench;
 
 import io.fedpipe.lora.LoraConfig;
-import io.fedpipe.lora.LoraTarget;
-import io.fedpipe.lora.MatrixId;
-import io.fedpipe.model.TransformerConfig;
+import io.fedpipe.core.LoraTarget;
+import io.fedpipe.core.MatrixId;
+import io.fedpipe.core.TransformerConfig;
 
 /**
  * Useful floating-point work of one LoRA training step of an encoder classifier, counted

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fedpipe.bench.StepBenchmark;
-import io.fedpipe.engine.ChildJvm;
+import io.fedpipe.runtime.ChildJvm;
 import io.fedpipe.model.PretrainedModels;
 import io.fedpipe.quant.QuantFormat;
 import java.io.BufferedReader;

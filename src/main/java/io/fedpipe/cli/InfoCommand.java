@@ -1,6 +1,6 @@
 package io.fedpipe.cli;
 
-import io.fedpipe.engine.EngineSetup;
+import io.fedpipe.runtime.EngineSetup;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

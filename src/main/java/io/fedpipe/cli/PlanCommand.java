@@ -1,7 +1,7 @@
 package io.fedpipe.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.core.LoraTarget;
 import io.fedpipe.model.hf.HfConfigs;
 import io.fedpipe.planning.ClusterFile;
 import io.fedpipe.planning.ModelShape;

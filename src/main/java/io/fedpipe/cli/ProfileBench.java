@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.fedpipe.engine.EngineSetup;
+import io.fedpipe.runtime.EngineSetup;
 import io.fedpipe.model.PretrainedModels;
 import io.fedpipe.model.TransformerWeights;
 import io.fedpipe.profile.FittedCostModel;

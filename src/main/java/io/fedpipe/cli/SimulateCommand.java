@@ -2,11 +2,11 @@ package io.fedpipe.cli;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fedpipe.engine.EngineSetup;
-import io.fedpipe.engine.TrainerSettings;
-import io.fedpipe.round.ExperimentRunner;
-import io.fedpipe.round.ExperimentSpec;
-import io.fedpipe.round.RoundReport;
+import io.fedpipe.runtime.EngineSetup;
+import io.fedpipe.runtime.TrainerSettings;
+import io.fedpipe.simulation.ExperimentRunner;
+import io.fedpipe.simulation.ExperimentSpec;
+import io.fedpipe.simulation.RoundReport;
 import io.fedpipe.round.VirtualClock;
 import java.io.IOException;
 import java.io.PrintWriter;

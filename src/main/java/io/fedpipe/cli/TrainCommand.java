@@ -2,9 +2,9 @@ package io.fedpipe.cli;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fedpipe.engine.EngineSetup;
-import io.fedpipe.engine.TrainerSettings;
-import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.runtime.EngineSetup;
+import io.fedpipe.runtime.TrainerSettings;
+import io.fedpipe.core.LoraTarget;
 import io.fedpipe.train.ClassifierFineTuning;
 import io.fedpipe.train.FineTuneResult;
 import io.fedpipe.train.FineTuneSpec;

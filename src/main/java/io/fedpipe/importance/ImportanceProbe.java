@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.core.Linear;
 import io.fedpipe.lora.LoraLinear;
-import io.fedpipe.lora.MatrixId;
+import io.fedpipe.core.MatrixId;
 import io.fedpipe.model.TransformerModel;
 import io.fedpipe.train.AdamW;
 import io.fedpipe.train.Backprop;

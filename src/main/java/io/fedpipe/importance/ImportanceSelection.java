@@ -1,7 +1,7 @@
 package io.fedpipe.importance;
 
 import io.fedpipe.aggregation.MatrixShape;
-import io.fedpipe.lora.MatrixId;
+import io.fedpipe.core.MatrixId;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

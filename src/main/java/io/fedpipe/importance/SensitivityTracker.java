@@ -3,7 +3,7 @@ package io.fedpipe.importance;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.fedpipe.lora.LoraLinear;
-import io.fedpipe.lora.MatrixId;
+import io.fedpipe.core.MatrixId;
 import io.fedpipe.model.TransformerModel;
 import java.util.LinkedHashMap;
 import java.util.List;

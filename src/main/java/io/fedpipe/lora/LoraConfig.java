@@ -1,5 +1,7 @@
 package io.fedpipe.lora;
 
+import io.fedpipe.core.LoraTarget;
+import io.fedpipe.core.MatrixId;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Set;

@@ -5,10 +5,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
-import io.fedpipe.model.DenseWeight;
-import io.fedpipe.model.FrozenWeight;
-import io.fedpipe.model.HostTensor;
-import io.fedpipe.model.TransformerModel;
+import io.fedpipe.core.DenseWeight;
+import io.fedpipe.core.FrozenWeight;
+import io.fedpipe.core.HostTensor;
 import java.util.Random;
 
 /**
@@ -68,7 +67,7 @@ public final class LoraLinear implements AutoCloseable {
             this.b = manager.zeros(new Shape(out, rank));
             a.setRequiresGradient(true);
             b.setRequiresGradient(true);
-            this.scaleTensor = TransformerModel.scalar(manager, scale);
+            this.scaleTensor = manager.create((float) scale);
         }
     }
 

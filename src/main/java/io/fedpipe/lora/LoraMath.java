@@ -1,6 +1,6 @@
 package io.fedpipe.lora;
 
-import io.fedpipe.model.HostTensor;
+import io.fedpipe.core.HostTensor;
 import java.util.Arrays;
 
 /** Host-side LoRA arithmetic: merging an adapter into a base weight, checks on shapes. */

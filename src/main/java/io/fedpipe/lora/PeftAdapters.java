@@ -1,9 +1,10 @@
 package io.fedpipe.lora;
 
+import io.fedpipe.core.MatrixId;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.fedpipe.model.HostTensor;
-import io.fedpipe.model.TransformerConfig;
+import io.fedpipe.core.HostTensor;
+import io.fedpipe.core.TransformerConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;

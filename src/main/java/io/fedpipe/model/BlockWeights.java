@@ -1,6 +1,7 @@
 package io.fedpipe.model;
 
-import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.core.HostTensor;
+import io.fedpipe.core.LoraTarget;
 import java.util.EnumMap;
 import java.util.Map;
 

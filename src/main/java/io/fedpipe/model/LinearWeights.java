@@ -1,5 +1,6 @@
 package io.fedpipe.model;
 
+import io.fedpipe.core.HostTensor;
 /** A linear layer's weights on the host: {@code weight [out, in]} (PyTorch layout), {@code bias [out]} or null. */
 public record LinearWeights(HostTensor weight, HostTensor bias) {
 

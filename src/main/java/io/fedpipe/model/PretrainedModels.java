@@ -1,5 +1,7 @@
 package io.fedpipe.model;
 
+import io.fedpipe.core.TransformerConfig;
+import io.fedpipe.core.HostTensor;
 import io.fedpipe.model.onnx.ImportedBert;
 import io.fedpipe.model.onnx.MiniLmOnnxImporter;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package io.fedpipe.model;
 
+import io.fedpipe.core.HostTensor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;

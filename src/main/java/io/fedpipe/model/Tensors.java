@@ -1,5 +1,6 @@
 package io.fedpipe.model;
 
+import io.fedpipe.core.HostTensor;
 /** Small host-side reshapes of {@link HostTensor}s used when converting checkpoint layouts. */
 public final class Tensors {
 

@@ -1,5 +1,9 @@
 package io.fedpipe.model;
 
+import io.fedpipe.core.DenseWeight;
+import io.fedpipe.core.FrozenWeightFactory;
+import io.fedpipe.core.TransformerConfig;
+import io.fedpipe.core.HostTensor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
@@ -10,8 +14,8 @@ import ai.djl.nn.core.Embedding;
 import ai.djl.nn.norm.LayerNorm;
 import io.fedpipe.lora.LoraConfig;
 import io.fedpipe.lora.LoraLinear;
-import io.fedpipe.lora.LoraTarget;
-import io.fedpipe.lora.MatrixId;
+import io.fedpipe.core.LoraTarget;
+import io.fedpipe.core.MatrixId;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;

@@ -1,7 +1,7 @@
 package io.fedpipe.planning;
 
-import io.fedpipe.lora.LoraTarget;
-import io.fedpipe.model.TransformerConfig;
+import io.fedpipe.core.LoraTarget;
+import io.fedpipe.core.TransformerConfig;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;

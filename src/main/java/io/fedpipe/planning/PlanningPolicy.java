@@ -1,7 +1,7 @@
 package io.fedpipe.planning;
 
-import io.fedpipe.lora.LoraTarget;
-import io.fedpipe.lora.MatrixId;
+import io.fedpipe.core.LoraTarget;
+import io.fedpipe.core.MatrixId;
 import io.fedpipe.quant.QuantFormat;
 import java.util.EnumSet;
 import java.util.List;

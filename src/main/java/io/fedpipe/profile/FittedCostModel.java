@@ -1,6 +1,6 @@
 package io.fedpipe.profile;
 
-import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.core.LoraTarget;
 import io.fedpipe.planning.CostModel;
 import io.fedpipe.planning.ModelShape;
 import io.fedpipe.quant.QuantFormat;

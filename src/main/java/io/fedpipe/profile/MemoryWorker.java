@@ -2,8 +2,8 @@ package io.fedpipe.profile;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fedpipe.engine.ChildJvm;
-import io.fedpipe.engine.EngineSetup;
+import io.fedpipe.runtime.ChildJvm;
+import io.fedpipe.runtime.EngineSetup;
 import io.fedpipe.model.PretrainedModels;
 import io.fedpipe.quant.QuantFormat;
 import java.io.BufferedReader;

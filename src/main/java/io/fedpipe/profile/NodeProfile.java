@@ -1,6 +1,6 @@
 package io.fedpipe.profile;
 
-import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.core.LoraTarget;
 import io.fedpipe.quant.QuantFormat;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,6 +1,6 @@
 package io.fedpipe.quant;
 
-import io.fedpipe.model.FrozenWeightFactory;
+import io.fedpipe.core.FrozenWeightFactory;
 
 /** Chooses how the frozen linear weights of a model are stored, from a bit-width name. */
 public final class BaseQuantization {

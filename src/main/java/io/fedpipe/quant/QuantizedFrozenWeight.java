@@ -3,8 +3,8 @@ package io.fedpipe.quant;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.fedpipe.model.FrozenWeight;
-import io.fedpipe.model.HostTensor;
+import io.fedpipe.core.FrozenWeight;
+import io.fedpipe.core.HostTensor;
 
 /**
  * A frozen base matrix kept block-quantized on the device and decoded to float32 into the

@@ -1,6 +1,7 @@
 package io.fedpipe.quant;
 
-import io.fedpipe.model.HostTensor;
+import io.fedpipe.core.HalfFloats;
+import io.fedpipe.core.HostTensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;

@@ -1,8 +1,8 @@
 package io.fedpipe.round;
 
 import io.fedpipe.aggregation.ScaledAdapter;
-import io.fedpipe.lora.MatrixId;
-import io.fedpipe.model.HostTensor;
+import io.fedpipe.core.MatrixId;
+import io.fedpipe.core.HostTensor;
 import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;

@@ -1,6 +1,8 @@
 package io.fedpipe.round;
 
-import io.fedpipe.lora.MatrixId;
+import io.fedpipe.local.FullFineTuneLocalRound;
+import io.fedpipe.local.ClassifierLocalRound;
+import io.fedpipe.core.MatrixId;
 import io.fedpipe.quant.QuantFormat;
 import java.util.Collections;
 import java.util.Map;

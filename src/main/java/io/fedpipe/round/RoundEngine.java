@@ -1,5 +1,6 @@
 package io.fedpipe.round;
 
+import io.fedpipe.local.AdaptedClassifiers;
 import io.fedpipe.aggregation.AggregationResult;
 import io.fedpipe.aggregation.AggregationStrategy;
 import io.fedpipe.aggregation.Failure;
@@ -8,7 +9,7 @@ import io.fedpipe.aggregation.NodeUpdate;
 import io.fedpipe.aggregation.RoundConfig;
 import io.fedpipe.aggregation.RoundContext;
 import io.fedpipe.aggregation.ScaledAdapter;
-import io.fedpipe.lora.MatrixId;
+import io.fedpipe.core.MatrixId;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;

@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fedpipe.lora.LoraConfig;
 import io.fedpipe.lora.LoraLinear;
 import io.fedpipe.lora.LoraMath;
-import io.fedpipe.lora.MatrixId;
+import io.fedpipe.core.MatrixId;
 import io.fedpipe.lora.PeftAdapters;
 import io.fedpipe.model.BlockWeights;
 import io.fedpipe.model.HfWeightNames;
-import io.fedpipe.model.HostTensor;
+import io.fedpipe.core.HostTensor;
 import io.fedpipe.model.LinearWeights;
 import io.fedpipe.model.PretrainedModels;
 import io.fedpipe.model.SequenceClassifier;
@@ -55,7 +55,7 @@ public final class FineTuneExport {
         List<BlockWeights> blocks = new ArrayList<>();
         for (int i = 0; i < base.blocks().size(); i++) {
             BlockWeights b = base.blocks().get(i);
-            Map<io.fedpipe.lora.LoraTarget, LinearWeights> linears = new EnumMap<>(io.fedpipe.lora.LoraTarget.class);
+            Map<io.fedpipe.core.LoraTarget, LinearWeights> linears = new EnumMap<>(io.fedpipe.core.LoraTarget.class);
             for (var e : b.linears().entrySet()) {
                 MatrixId id = new MatrixId(i, e.getKey());
                 PeftAdapters.Adapter a = adapters.get(id);

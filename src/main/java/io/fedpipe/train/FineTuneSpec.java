@@ -1,6 +1,6 @@
 package io.fedpipe.train;
 
-import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.core.LoraTarget;
 import io.fedpipe.quant.QuantFormat;
 import java.nio.file.Path;
 import java.util.Set;

@@ -13,10 +13,10 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fedpipe.lora.LoraTarget;
-import io.fedpipe.lora.MatrixId;
+import io.fedpipe.core.LoraTarget;
+import io.fedpipe.core.MatrixId;
 import io.fedpipe.lora.PeftAdapters;
-import io.fedpipe.model.HostTensor;
+import io.fedpipe.core.HostTensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

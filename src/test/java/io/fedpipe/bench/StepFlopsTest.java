@@ -3,8 +3,8 @@ package io.fedpipe.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.fedpipe.lora.LoraConfig;
-import io.fedpipe.lora.LoraTarget;
-import io.fedpipe.model.TransformerConfig;
+import io.fedpipe.core.LoraTarget;
+import io.fedpipe.core.TransformerConfig;
 import java.util.EnumSet;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,7 @@
 package io.fedpipe.lora;
 
+import io.fedpipe.core.LoraTarget;
+import io.fedpipe.core.MatrixId;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,12 +12,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.djl.engine.Engine;
-import io.fedpipe.engine.EngineSetup;
-import io.fedpipe.model.FrozenWeightFactory;
-import io.fedpipe.model.HostTensor;
+import io.fedpipe.runtime.EngineSetup;
+import io.fedpipe.core.FrozenWeightFactory;
+import io.fedpipe.core.HostTensor;
 import io.fedpipe.model.SequenceClassifier;
 import io.fedpipe.model.TinyModels;
-import io.fedpipe.model.TransformerConfig;
+import io.fedpipe.core.TransformerConfig;
 import io.fedpipe.model.TransformerModel;
 import io.fedpipe.model.TransformerWeights;
 import java.util.EnumSet;

@@ -1,5 +1,8 @@
 package io.fedpipe.model;
 
+import io.fedpipe.core.FrozenWeightFactory;
+import io.fedpipe.core.TransformerConfig;
+import io.fedpipe.core.HostTensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,9 +11,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import io.fedpipe.engine.EngineSetup;
+import io.fedpipe.runtime.EngineSetup;
 import io.fedpipe.lora.LoraConfig;
-import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.core.LoraTarget;
 import java.util.EnumSet;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,5 +1,8 @@
 package io.fedpipe.model;
 
+import io.fedpipe.core.DenseWeight;
+import io.fedpipe.core.FrozenWeightFactory;
+import io.fedpipe.core.HostTensor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -12,10 +15,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import io.fedpipe.engine.EngineSetup;
+import io.fedpipe.runtime.EngineSetup;
 import io.fedpipe.lora.LoraConfig;
-import io.fedpipe.lora.LoraTarget;
-import io.fedpipe.lora.MatrixId;
+import io.fedpipe.core.LoraTarget;
+import io.fedpipe.core.MatrixId;
 import io.fedpipe.quant.BaseQuantization;
 import java.util.EnumSet;
 import java.util.List;

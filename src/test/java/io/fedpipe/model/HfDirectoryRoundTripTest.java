@@ -1,5 +1,6 @@
 package io.fedpipe.model;
 
+import io.fedpipe.core.FrozenWeightFactory;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.fedpipe.engine.EngineSetup;
+import io.fedpipe.runtime.EngineSetup;
 import io.fedpipe.model.hf.HfConfigs;
 import io.fedpipe.model.hf.HfModelDirectory;
 import java.nio.file.Files;

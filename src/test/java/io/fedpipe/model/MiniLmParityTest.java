@@ -1,12 +1,14 @@
 package io.fedpipe.model;
 
+import io.fedpipe.core.FrozenWeightFactory;
+import io.fedpipe.core.TransformerConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.fedpipe.engine.EngineSetup;
+import io.fedpipe.runtime.EngineSetup;
 import io.fedpipe.model.onnx.OnnxReference;
 import org.junit.jupiter.api.Test;
 

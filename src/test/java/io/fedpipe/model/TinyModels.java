@@ -1,5 +1,7 @@
 package io.fedpipe.model;
 
+import io.fedpipe.core.TransformerConfig;
+import io.fedpipe.core.HostTensor;
 /** Small configurations that run in milliseconds, for tests. */
 public final class TinyModels {
 

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.fedpipe.bench.StepFlops;
 import io.fedpipe.lora.LoraConfig;
-import io.fedpipe.lora.LoraTarget;
-import io.fedpipe.model.TransformerConfig;
+import io.fedpipe.core.LoraTarget;
+import io.fedpipe.core.TransformerConfig;
 import io.fedpipe.quant.QuantFormat;
 import java.util.EnumSet;
 import java.util.Set;
@@ -79,9 +79,9 @@ class CostAndMemoryModelTest {
     @Test
     void selectedMatricesCountOnlyThemselvesInParametersAndFlops() {
         ModelShape miniLm = ModelShape.preset("minilm-l6");
-        java.util.Set<io.fedpipe.lora.MatrixId> qOnly = new java.util.TreeSet<>();
+        java.util.Set<io.fedpipe.core.MatrixId> qOnly = new java.util.TreeSet<>();
         for (int layer = 0; layer < 6; layer++) {
-            qOnly.add(new io.fedpipe.lora.MatrixId(layer, LoraTarget.Q));
+            qOnly.add(new io.fedpipe.core.MatrixId(layer, LoraTarget.Q));
         }
         PlanningPolicy policy = PlanningPolicy.defaults(64).withMatrices(qOnly);
         assertEquals(EnumSet.of(LoraTarget.Q), policy.targets());
@@ -91,11 +91,11 @@ class CostAndMemoryModelTest {
         assertEquals(CostModel.stepFlops(miniLm, EnumSet.of(LoraTarget.Q), 8, 16, 64),
                 CostModel.stepFlops(miniLm, params, 16, 64), 1e-6);
         // Two matrices of one layer cost a third of what the six-layer q selection costs.
-        java.util.Set<io.fedpipe.lora.MatrixId> two = java.util.Set.of(new io.fedpipe.lora.MatrixId(2, LoraTarget.Q),
-                new io.fedpipe.lora.MatrixId(2, LoraTarget.V));
+        java.util.Set<io.fedpipe.core.MatrixId> two = java.util.Set.of(new io.fedpipe.core.MatrixId(2, LoraTarget.Q),
+                new io.fedpipe.core.MatrixId(2, LoraTarget.V));
         assertEquals(params / 3, CostModel.adapterParameters(miniLm, PlanningPolicy.defaults(64).withMatrices(two), 8));
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> CostModel.adapterParameters(
-                miniLm, PlanningPolicy.defaults(64).withMatrices(java.util.Set.of(new io.fedpipe.lora.MatrixId(9,
+                miniLm, PlanningPolicy.defaults(64).withMatrices(java.util.Set.of(new io.fedpipe.core.MatrixId(9,
                         LoraTarget.Q))), 8));
     }
 }

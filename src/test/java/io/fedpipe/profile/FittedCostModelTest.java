@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.core.LoraTarget;
 import io.fedpipe.planning.CostModel;
 import io.fedpipe.planning.ModelShape;
 import io.fedpipe.quant.QuantFormat;

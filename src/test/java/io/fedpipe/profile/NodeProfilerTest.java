@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fedpipe.engine.EngineSetup;
-import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.runtime.EngineSetup;
+import io.fedpipe.core.LoraTarget;
 import io.fedpipe.model.TinyModels;
-import io.fedpipe.model.TransformerConfig;
+import io.fedpipe.core.TransformerConfig;
 import io.fedpipe.model.TransformerWeights;
 import io.fedpipe.planning.CostModel;
 import io.fedpipe.planning.ModelShape;

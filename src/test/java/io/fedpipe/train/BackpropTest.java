@@ -5,14 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import io.fedpipe.engine.EngineSetup;
+import io.fedpipe.runtime.EngineSetup;
 import io.fedpipe.lora.LoraConfig;
-import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.core.LoraTarget;
 import io.fedpipe.model.CausalLm;
-import io.fedpipe.model.FrozenWeightFactory;
+import io.fedpipe.core.FrozenWeightFactory;
 import io.fedpipe.model.SequenceClassifier;
 import io.fedpipe.model.TinyModels;
-import io.fedpipe.model.TransformerConfig;
+import io.fedpipe.core.TransformerConfig;
 import io.fedpipe.model.TransformerModel;
 import io.fedpipe.model.TransformerWeights;
 import java.util.ArrayList;
@@ -45,8 +45,8 @@ class BackpropTest {
         TransformerConfig c = TinyModels.bert();
         // Only the last layer's v is adapted (importance may select no first-layer matrix): block 0
         // then has nothing to differentiate, which must not fail the backward pass.
-        java.util.Map<io.fedpipe.lora.MatrixId, Integer> ranks = java.util.Map.of(
-                new io.fedpipe.lora.MatrixId(c.layers() - 1, LoraTarget.V), 3);
+        java.util.Map<io.fedpipe.core.MatrixId, Integer> ranks = java.util.Map.of(
+                new io.fedpipe.core.MatrixId(c.layers() - 1, LoraTarget.V), 3);
         LoraConfig lora = new LoraConfig(ranks, 6f, 0f);
         assertLayerwiseEqualsWhole(c, lora);
     }
@@ -169,7 +169,7 @@ class BackpropTest {
         for (int i = 0; i < e.length; i++) {
             e[i] *= 50;
         }
-        return new TransformerWeights(w.config(), new io.fedpipe.model.HostTensor(w.wordEmbeddings().shape(), e),
+        return new TransformerWeights(w.config(), new io.fedpipe.core.HostTensor(w.wordEmbeddings().shape(), e),
                 w.positionEmbeddings(), w.typeEmbeddings(), w.embeddingNormGain(), w.embeddingNormBias(), w.blocks(),
                 w.finalNormGain(), w.finalNormBias());
     }

@@ -1,9 +1,10 @@
 package io.fedpipe.cluster.config;
 
+import io.fedpipe.core.NodeResources;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.fedpipe.cluster.wire.WireSettings;
-import io.fedpipe.engine.TrainerSettings;
+import io.fedpipe.runtime.TrainerSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

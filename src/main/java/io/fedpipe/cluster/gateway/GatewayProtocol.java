@@ -2,8 +2,8 @@ package io.fedpipe.cluster.gateway;
 
 import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.wire.WireMessage;
-import io.fedpipe.lora.MatrixId;
-import io.fedpipe.model.HostTensor;
+import io.fedpipe.core.MatrixId;
+import io.fedpipe.core.HostTensor;
 import java.util.List;
 import java.util.Map;
 

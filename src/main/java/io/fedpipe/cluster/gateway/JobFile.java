@@ -7,7 +7,7 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigSyntax;
 import com.typesafe.config.ConfigValueType;
 import io.fedpipe.cluster.protocol.JobDefinition;
-import io.fedpipe.lora.LoraTarget;
+import io.fedpipe.core.LoraTarget;
 import io.fedpipe.model.PretrainedModels;
 import io.fedpipe.quant.QuantFormat;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package io.fedpipe.cluster.local;
 
-import io.fedpipe.engine.ChildJvm;
+import io.fedpipe.runtime.ChildJvm;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;

@@ -2,7 +2,7 @@ package io.fedpipe.cluster.node;
 
 import com.typesafe.config.Config;
 import io.fedpipe.cluster.aggregator.Aggregator;
-import io.fedpipe.cluster.config.NodeResources;
+import io.fedpipe.core.NodeResources;
 import io.fedpipe.cluster.config.NodeRole;
 import io.fedpipe.cluster.config.NodeSettings;
 import io.fedpipe.cluster.config.SeedNode;

@@ -1,7 +1,7 @@
 package io.fedpipe.cluster.protocol;
 
 import io.fedpipe.aggregation.AggregationStrategy;
-import io.fedpipe.round.ExperimentSpec;
+import io.fedpipe.simulation.ExperimentSpec;
 
 /** The aggregation strategies a cluster job may name, by the keys of experiment files. */
 public final class JobStrategies {

@@ -2,9 +2,9 @@ package io.fedpipe.cluster.protocol;
 
 import io.fedpipe.aggregation.NodeUpdate;
 import io.fedpipe.aggregation.ScaledAdapter;
-import io.fedpipe.lora.MatrixId;
+import io.fedpipe.core.MatrixId;
 import io.fedpipe.lora.PeftAdapters;
-import io.fedpipe.model.HostTensor;
+import io.fedpipe.core.HostTensor;
 import io.fedpipe.round.NodeAssignment;
 import io.fedpipe.round.NodeRoundPlan;
 import java.util.ArrayList;

@@ -394,7 +394,7 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
     private void sendPrepare(SchedulerState s, JobEntry j, List<String> nodes) {
         JobDefinition job = j.job();
         boolean probe = job.importanceMatrices() > 0 && j.state() == JobState.PREPARING;
-        var candidates = probe ? JobPlanning.candidates(job) : List.<io.fedpipe.lora.MatrixId>of();
+        var candidates = probe ? JobPlanning.candidates(job) : List.<io.fedpipe.core.MatrixId>of();
         List<JobPlanning.NodeInput> inputs = j.participants().stream().filter(n -> s.nodes().containsKey(n))
                 .map(n -> new JobPlanning.NodeInput(s.nodes().get(n).profile(), s.nodes().get(n).slowdown(), 0)).toList();
         Map<String, JobPlanning.Probe> probes = JobPlanning.probeSettings(job, inputs, settings.device());

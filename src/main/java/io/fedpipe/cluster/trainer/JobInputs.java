@@ -7,7 +7,7 @@ import io.fedpipe.data.DatasetSplits;
 import io.fedpipe.data.JsonlReader;
 import io.fedpipe.model.PretrainedModels;
 import io.fedpipe.model.TransformerWeights;
-import io.fedpipe.round.ExperimentSpec;
+import io.fedpipe.simulation.ExperimentSpec;
 import io.fedpipe.tokenize.TextTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;

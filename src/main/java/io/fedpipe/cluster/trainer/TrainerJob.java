@@ -7,11 +7,11 @@ import io.fedpipe.cluster.protocol.JobProtocol.JobPrepared;
 import io.fedpipe.cluster.protocol.JobProtocol.PrepareJob;
 import io.fedpipe.cluster.protocol.JobStrategies;
 import io.fedpipe.data.ClassificationDataset;
-import io.fedpipe.engine.EngineSetup;
-import io.fedpipe.model.HostTensor;
-import io.fedpipe.round.AdaptedClassifiers;
-import io.fedpipe.round.ClassifierImportance;
-import io.fedpipe.round.ClassifierLocalRound;
+import io.fedpipe.runtime.EngineSetup;
+import io.fedpipe.core.HostTensor;
+import io.fedpipe.local.AdaptedClassifiers;
+import io.fedpipe.local.ClassifierImportance;
+import io.fedpipe.local.ClassifierLocalRound;
 import io.fedpipe.round.LocalResult;
 import io.fedpipe.round.NodeAssignment;
 import io.fedpipe.tokenize.TextTokenizer;
@@ -91,7 +91,7 @@ final class TrainerJob implements AutoCloseable {
             throw e;
         }
         try {
-            Map<io.fedpipe.lora.MatrixId, Double> scores = Map.of();
+            Map<io.fedpipe.core.MatrixId, Double> scores = Map.of();
             double seconds = 0;
             if (!cmd.probeCandidates().isEmpty()) {
                 // As the simulator probes before round 0: the starting head, seed + round 0.

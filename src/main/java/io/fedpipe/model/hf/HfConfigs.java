@@ -3,7 +3,7 @@ package io.fedpipe.model.hf;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.fedpipe.model.TransformerConfig;
+import io.fedpipe.core.TransformerConfig;
 
 /**
  * {@link TransformerConfig} to and from a Hugging Face {@code config.json}

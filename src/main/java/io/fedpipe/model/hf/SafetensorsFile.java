@@ -1,9 +1,11 @@
 package io.fedpipe.model.hf;
 
+import io.fedpipe.core.HalfFloats;
+
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.fedpipe.model.HostTensor;
+import io.fedpipe.core.HostTensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -131,13 +133,13 @@ public final class SafetensorsFile {
 
     private static void widenHalf(ShortBuffer in, float[] out, int offset, int n) {
         for (int i = 0; i < n; i++) {
-            out[offset + i] = HalfFloats.halfToFloat(in.get(i));
+            out[offset + i] = HalfFloats.fromFloat16Bits(in.get(i));
         }
     }
 
     private static void widenBfloat16(ShortBuffer in, float[] out, int offset, int n) {
         for (int i = 0; i < n; i++) {
-            out[offset + i] = HalfFloats.bfloat16ToFloat(in.get(i));
+            out[offset + i] = HalfFloats.fromBfloat16Bits(in.get(i));
         }
     }
 

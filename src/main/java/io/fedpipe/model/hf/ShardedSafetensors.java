@@ -1,6 +1,6 @@
 package io.fedpipe.model.hf;
 
-import io.fedpipe.model.HostTensor;
+import io.fedpipe.core.HostTensor;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;

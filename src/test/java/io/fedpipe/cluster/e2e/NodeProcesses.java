@@ -1,7 +1,7 @@
 package io.fedpipe.cluster.e2e;
 
 import io.fedpipe.cli.FedPipeCli;
-import io.fedpipe.engine.ChildJvm;
+import io.fedpipe.runtime.ChildJvm;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;

@@ -1,11 +1,13 @@
 package io.fedpipe.model.hf;
 
+import io.fedpipe.core.HalfFloats;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fedpipe.model.HostTensor;
+import io.fedpipe.core.HostTensor;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -91,8 +93,8 @@ class SafetensorsFileTest {
 
     @Test
     void halfNaNStaysNaN() {
-        assertTrue(Float.isNaN(HalfFloats.halfToFloat((short) 0x7E00)));
-        assertEquals(Float.NEGATIVE_INFINITY, HalfFloats.halfToFloat((short) 0xFC00));
+        assertTrue(Float.isNaN(HalfFloats.fromFloat16Bits((short) 0x7E00)));
+        assertEquals(Float.NEGATIVE_INFINITY, HalfFloats.fromFloat16Bits((short) 0xFC00));
     }
 
     @Test

@@ -1,13 +1,13 @@
 package io.fedpipe.model.onnx;
 
-import io.fedpipe.model.TransformerConfig;
+import io.fedpipe.core.TransformerConfig;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fedpipe.model.HostTensor;
+import io.fedpipe.core.HostTensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,8 +1,8 @@
 package io.fedpipe.model.onnx;
 
-import io.fedpipe.model.TransformerConfig;
+import io.fedpipe.core.TransformerConfig;
 
-import io.fedpipe.model.HostTensor;
+import io.fedpipe.core.HostTensor;
 import java.util.Arrays;
 import java.util.Map;
 

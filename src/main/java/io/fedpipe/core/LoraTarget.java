@@ -1,0 +1,66 @@
+package io.fedpipe.core;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The matrices of a transformer block that can carry a LoRA adapter. Names are
+ * architecture-neutral; {@code io.fedpipe.model} maps them to each family's weights.
+ */
+public enum LoraTarget {
+    /** Attention query projection. */
+    Q("q"),
+    /** Attention key projection. */
+    K("k"),
+    /** Attention value projection. */
+    V("v"),
+    /** Attention output projection. */
+    O("o"),
+    /** FFN input (up) projection. */
+    FFN_IN("ffn_in"),
+    /** FFN output (down) projection. */
+    FFN_OUT("ffn_out");
+
+    private final String key;
+
+    LoraTarget(String key) {
+        this.key = key;
+    }
+
+    public String key() {
+        return key;
+    }
+
+    public static LoraTarget parse(String s) {
+        String k = s.trim().toLowerCase(Locale.ROOT);
+        for (LoraTarget t : values()) {
+            if (t.key.equals(k)) {
+                return t;
+            }
+        }
+        if (k.equals("up")) {
+            return FFN_IN;
+        }
+        if (k.equals("down")) {
+            return FFN_OUT;
+        }
+        throw new IllegalArgumentException("unknown LoRA target '" + s + "'; valid: q, k, v, o, ffn_in (up), ffn_out (down)");
+    }
+
+    /** Parses a comma-separated list such as {@code q,k,v,o}. */
+    public static Set<LoraTarget> parseList(String csv) {
+        List<LoraTarget> list = new ArrayList<>();
+        for (String part : csv.split(",")) {
+            if (!part.isBlank()) {
+                list.add(parse(part));
+            }
+        }
+        if (list.isEmpty()) {
+            throw new IllegalArgumentException("no LoRA targets given in '" + csv + "'");
+        }
+        return EnumSet.copyOf(list);
+    }
+}

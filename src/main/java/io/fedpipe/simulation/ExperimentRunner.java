@@ -1,0 +1,204 @@
+package io.fedpipe.simulation;
+
+import io.fedpipe.round.GlobalModel;
+import io.fedpipe.round.LocalRound;
+import io.fedpipe.round.NodeRoundPlan;
+import io.fedpipe.round.RoundEngine;
+import io.fedpipe.local.FullFineTuneLocalRound;
+import io.fedpipe.local.ClassifierLocalRound;
+import io.fedpipe.local.ClassifierImportance;
+import io.fedpipe.local.AdaptedClassifiers;
+import ai.djl.ndarray.NDManager;
+import io.fedpipe.data.ClassificationDataset;
+import io.fedpipe.data.ClassificationTasks;
+import io.fedpipe.data.DatasetSplits;
+import io.fedpipe.importance.ImportanceSchedule;
+import io.fedpipe.importance.ImportanceSelection;
+import io.fedpipe.core.MatrixId;
+import io.fedpipe.model.PretrainedModels;
+import io.fedpipe.planning.DevicePreset;
+import io.fedpipe.planning.ModelShape;
+import io.fedpipe.planning.Plan;
+import io.fedpipe.model.TransformerWeights;
+import io.fedpipe.tokenize.TextTokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.Set;
+
+/**
+ * Runs one {@link ExperimentSpec} through the {@link InProcessSimulator}: loads the task (limited
+ * as the spec says), splits the training set over the nodes with the spec's partitioner, and runs
+ * the rounds. Without a planner every node keeps the fixed plan of the file. With one (FedPipe),
+ * before the first round (and every {@code refresh-every} rounds) each node probes importance on
+ * its data, the scores are combined into the selected matrices, and the {@link PlannedCluster}
+ * plans bits, batch, rank and steps for them; the probe's compute counts in that round's time.
+ * Strategy {@code fedavg-full} runs {@link FullFineTuneLocalRound} on every node; the others run
+ * {@link ClassifierLocalRound}.
+ */
+public final class ExperimentRunner {
+
+    /**
+     * The reports, the per-node training set sizes the partition produced (in node order), and the
+     * planner's plans with the matrices they selected (empty without a planner).
+     */
+    public record Result(List<RoundReport> reports, List<Integer> nodeExamples, int validationExamples, int classes,
+            List<PlanRecord> plans) {}
+
+    /** A plan the planner made before {@code round}, for the {@code selected} matrices. */
+    public record PlanRecord(int round, Plan plan, List<MatrixId> selected) {}
+
+    private ExperimentRunner() {}
+
+    public static Result run(ExperimentSpec spec, NDManager manager) throws IOException {
+        return run(spec, manager, r -> { });
+    }
+
+    /** As above, telling {@code progress} about each round's report as soon as it is made. */
+    public static Result run(ExperimentSpec spec, NDManager manager, java.util.function.Consumer<RoundReport> progress)
+            throws IOException {
+        DatasetSplits splits = ClassificationTasks.load(spec.task(), spec.seed());
+        ClassificationDataset train = limit(splits.train(), spec.limitTrain());
+        ClassificationDataset validation = limit(splits.validation(), spec.limitValidation());
+        List<ExperimentSpec.Node> specNodes = spec.nodes();
+        List<int[]> parts = spec.partition().partitioner().partition(train.labelIndices(), train.numLabels(),
+                specNodes.size(), spec.seed());
+        List<InProcessSimulator.SimNode> nodes = new ArrayList<>();
+        List<Integer> sizes = new ArrayList<>();
+        for (int i = 0; i < specNodes.size(); i++) {
+            ExperimentSpec.Node n = specNodes.get(i);
+            nodes.add(new InProcessSimulator.SimNode(n.name(), train.subset(parts.get(i)), n.emulation()));
+            sizes.add(parts.get(i).length);
+        }
+        TransformerWeights weights = PretrainedModels.load(spec.model());
+        try (TextTokenizer tokenizer = tokenizer(spec)) {
+            AdaptedClassifiers models = new AdaptedClassifiers(weights, tokenizer, train.numLabels(), spec.alpha(),
+                    spec.seed());
+            var shapes = models.shapes(spec.targets());
+            Set<MatrixId> matrices = shapes.keySet();
+            RoundEngine engine = new RoundEngine(spec.strategy().create(), spec.alpha(), shapes);
+            LocalRound local = spec.strategy().fullWeights()
+                    ? new FullFineTuneLocalRound(models, manager, spec.lr(), spec.warmup())
+                    : new ClassifierLocalRound(models, manager, spec.lr(), spec.warmup());
+            InProcessSimulator simulator = new InProcessSimulator(engine, local, models, nodes, validation);
+            List<PlanRecord> planRecords = new ArrayList<>();
+            InProcessSimulator.RoundPlanning planning;
+            ModelShape modelShape = ModelShape.of(spec.model(), weights.config());
+            if (spec.planner() == null) {
+                List<NodeRoundPlan> plans = specNodes.stream().map(n -> n.plan(matrices)).toList();
+                DevicePreset device = DevicePreset.preset("cpu-2core");
+                Map<String, Long> memory = new TreeMap<>();
+                for (int i = 0; i < plans.size(); i++) {
+                    NodeRoundPlan p = plans.get(i);
+                    long bytes = PlannedCluster.modelledMemory(modelShape, device, spec.maxLength(), p, shapes);
+                    double budget = specNodes.get(i).memoryMb() * 1e6;
+                    if (bytes > budget) {
+                        // A node refuses a plan that does not fit (DESIGN §5); a fixed plan is checked up front.
+                        throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "node %s: its plan"
+                                + " (%s base, batch %d) needs %.1f MB (modelled), more than its memory-mb %.1f",
+                                p.nodeId(), p.bits(), p.batchSize(), bytes / 1e6, budget / 1e6));
+                    }
+                    memory.put(p.nodeId(), bytes);
+                }
+                planning = (round, global) -> new InProcessSimulator.Planned(plans, Map.of(), memory);
+            } else {
+                PlannedCluster cluster = new PlannedCluster(modelShape, spec.planner(), spec.maxLength(), specNodes,
+                        sizes);
+                planning = new FedPipePlanning(spec, models, manager, nodes, List.copyOf(matrices), cluster,
+                        planRecords);
+            }
+            List<RoundReport> reports = simulator.run(spec.rounds(), spec.maxSeconds(), planning, manager, progress);
+            return new Result(reports, sizes, validation.size(), train.numLabels(), planRecords);
+        }
+    }
+
+    /**
+     * FedPipe's stages 1 and 2 in the loop: probe and select when due, then plan; the same plan is
+     * kept between refreshes.
+     */
+    private static final class FedPipePlanning implements InProcessSimulator.RoundPlanning {
+        private final ExperimentSpec spec;
+        private final AdaptedClassifiers models;
+        private final NDManager manager;
+        private final List<InProcessSimulator.SimNode> nodes;
+        private final List<MatrixId> candidates;
+        private final PlannedCluster cluster;
+        private final List<PlanRecord> records;
+        private List<NodeRoundPlan> current;
+        private Map<String, Long> memory;
+
+        FedPipePlanning(ExperimentSpec spec, AdaptedClassifiers models, NDManager manager,
+                List<InProcessSimulator.SimNode> nodes, List<MatrixId> candidates, PlannedCluster cluster,
+                List<PlanRecord> records) {
+            this.spec = spec;
+            this.models = models;
+            this.manager = manager;
+            this.nodes = nodes;
+            this.candidates = candidates;
+            this.cluster = cluster;
+            this.records = records;
+        }
+
+        @Override
+        public InProcessSimulator.Planned plan(int round, GlobalModel global) {
+            ExperimentSpec.ImportanceSpec importance = spec.importance();
+            boolean probe = importance != null && (round == 0
+                    || importance.refreshEvery() > 0 && new ImportanceSchedule(importance.refreshEvery()).refreshesAt(round));
+            if (current != null && !probe) {
+                return new InProcessSimulator.Planned(current, Map.of(), memory);
+            }
+            List<MatrixId> selected = candidates;
+            Map<String, Double> setup = new TreeMap<>();
+            if (probe) {
+                // Each node probes as it would train every candidate: the bits and batch of a plan for all of them.
+                Plan all = cluster.plan(candidates);
+                List<ClassifierImportance.Scores> scores = new ArrayList<>();
+                for (InProcessSimulator.SimNode n : nodes) {
+                    Plan.NodePlan p = all.node(n.id());
+                    ClassifierImportance.Scores s = ClassifierImportance.probe(models, manager, n.id(), n.data(),
+                            candidates, global.dense(), p.bits().configName(), importance.probeRank(),
+                            importance.probeSteps(), p.batch(), spec.lr(), spec.seed() + round);
+                    scores.add(s);
+                    setup.put(n.id(), s.computeSeconds());
+                }
+                selected = select(scores, importance.matrices());
+            }
+            Plan plan = cluster.plan(selected);
+            records.add(new PlanRecord(round, plan, List.copyOf(selected)));
+            current = PlannedCluster.roundPlans(plan, selected);
+            memory = new TreeMap<>();
+            for (Plan.NodePlan n : plan.nodes()) {
+                memory.put(n.node(), n.memory().total());
+            }
+            return new InProcessSimulator.Planned(current, setup, memory);
+        }
+    }
+
+    /** Scores of all nodes combined (weighted by data size) into the {@code budget} best matrices, in id order. */
+    static List<MatrixId> select(List<ClassifierImportance.Scores> scores, int budget) {
+        List<ImportanceSelection.NodeScores> nodes = scores.stream()
+                .map(s -> new ImportanceSelection.NodeScores(s.nodeId(), s.dataSize(), s.scores())).toList();
+        return new ArrayList<>(new java.util.TreeSet<>(
+                ImportanceSelection.select(nodes, new ImportanceSelection.Budget.Matrices(budget)).selectedIds()));
+    }
+
+    private static ClassificationDataset limit(ClassificationDataset data, int max) {
+        return max > 0 ? data.head(max) : data;
+    }
+
+    /** The model directory's own tokenizer.json, or MiniLM's for the built-in model. */
+    private static TextTokenizer tokenizer(ExperimentSpec spec) throws IOException {
+        if (PretrainedModels.isDirectory(spec.model())) {
+            Path file = Path.of(spec.model()).resolve("tokenizer.json");
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalArgumentException("model directory " + spec.model() + " has no tokenizer.json");
+            }
+            return TextTokenizer.fromFile(file, spec.maxLength(), TextTokenizer.Overflow.TRUNCATE);
+        }
+        return TextTokenizer.miniLm(spec.maxLength(), TextTokenizer.Overflow.TRUNCATE);
+    }
+}

@@ -1,0 +1,39 @@
+package io.fedpipe.simulation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** Every experiment file shipped in experiments/ parses (fragments without a strategy are only included). */
+class ExperimentFilesTest {
+
+    @Test
+    void shippedExperimentsParse() throws IOException {
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(Path.of("experiments"))) {
+            files = s.filter(p -> p.toString().endsWith(".conf")).sorted().toList();
+        }
+        int experiments = 0;
+        for (Path f : files) {
+            if (!ConfigFactory.parseFile(f.toFile()).hasPath("strategy")) {
+                continue; // a fragment (common.conf, hetero.conf) that experiments include
+            }
+            ExperimentSpec spec = ExperimentSpec.read(f);
+            assertTrue(spec.nodes().size() >= 1, f.toString());
+            experiments++;
+        }
+        assertTrue(experiments >= 9, "the comparison's eight files and the examples: " + experiments);
+        ExperimentSpec fedpipe = ExperimentSpec.read(Path.of("experiments/compare/hetero-fedpipe.conf"));
+        assertEquals("hetero", fedpipe.setting());
+        assertEquals(16, fedpipe.importance().matrices());
+        assertEquals(240.0, fedpipe.maxSeconds());
+        assertEquals(90.0, fedpipe.nodes().get(3).memoryMb());
+    }
+}
