@@ -1,6 +1,6 @@
 package io.fedpipe.cli;
 
-import io.fedpipe.cluster.gateway.GatewayProtocol;
+import io.fedpipe.cluster.protocol.GatewayProtocol;
 import io.fedpipe.cluster.local.LocalCluster;
 import io.fedpipe.cluster.local.LocalClusterLayout;
 import java.io.PrintWriter;

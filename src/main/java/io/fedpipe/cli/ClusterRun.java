@@ -2,7 +2,7 @@ package io.fedpipe.cli;
 
 import io.fedpipe.cluster.config.NodeRole;
 import io.fedpipe.cluster.gateway.GatewayClient;
-import io.fedpipe.cluster.gateway.GatewayProtocol;
+import io.fedpipe.cluster.protocol.GatewayProtocol;
 import io.fedpipe.cluster.local.LocalCluster;
 import io.fedpipe.cluster.local.LocalClusterLayout;
 import java.io.PrintWriter;

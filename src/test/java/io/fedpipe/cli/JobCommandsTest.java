@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import io.fedpipe.cluster.gateway.GatewayClient;
-import io.fedpipe.cluster.gateway.GatewayProtocol;
+import io.fedpipe.cluster.protocol.GatewayProtocol;
 import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.scheduler.StandIns;
 import java.net.URI;

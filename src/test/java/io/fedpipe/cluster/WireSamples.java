@@ -1,18 +1,19 @@
 package io.fedpipe.cluster;
 
+import io.fedpipe.cluster.protocol.SchedulerProtocol;
+
 import io.fedpipe.aggregation.Failure;
 import io.fedpipe.aggregation.NodeUpdate;
 import io.fedpipe.aggregation.Rejection;
 import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.aggregator.Aggregator;
 import io.fedpipe.cluster.config.NodeRole;
-import io.fedpipe.cluster.gateway.GatewayProtocol;
+import io.fedpipe.cluster.protocol.GatewayProtocol;
 import io.fedpipe.cluster.protocol.JobDefinition;
 import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.cluster.protocol.NodeProtocol;
 import io.fedpipe.cluster.protocol.RoundProtocol;
-import io.fedpipe.cluster.scheduler.Scheduler;
 import io.fedpipe.cluster.wire.WireMessage;
 import io.fedpipe.core.LoraTarget;
 import io.fedpipe.core.MatrixId;
@@ -115,12 +116,12 @@ public final class WireSamples {
                 new GatewayProtocol.JobList(List.of(new GatewayProtocol.JobSummary("job-1", "wordnet.conf",
                         GatewayProtocol.JobState.RUNNING, 2, 5))),
                 jobStatus("job-1"),
-                new Scheduler.SubmitJob(job("job-1"), "wordnet.conf", (ActorRef<GatewayProtocol.Reply>) ref),
-                new Scheduler.GetJob("job-1", (ActorRef<GatewayProtocol.Reply>) ref),
-                new Scheduler.ListJobs((ActorRef<GatewayProtocol.Reply>) ref),
-                new Scheduler.CancelJob("job-1", (ActorRef<GatewayProtocol.Reply>) ref),
-                new Scheduler.GetNodes((ActorRef<Scheduler.NodeList>) ref),
-                new Scheduler.NodeList(List.of(new Scheduler.NodeView(profile("edge-a"), true, 1.5, "", true))));
+                new SchedulerProtocol.SubmitJob(job("job-1"), "wordnet.conf", (ActorRef<GatewayProtocol.Reply>) ref),
+                new SchedulerProtocol.GetJob("job-1", (ActorRef<GatewayProtocol.Reply>) ref),
+                new SchedulerProtocol.ListJobs((ActorRef<GatewayProtocol.Reply>) ref),
+                new SchedulerProtocol.CancelJob("job-1", (ActorRef<GatewayProtocol.Reply>) ref),
+                new SchedulerProtocol.GetNodes((ActorRef<SchedulerProtocol.NodeList>) ref),
+                new SchedulerProtocol.NodeList(List.of(new SchedulerProtocol.NodeView(profile("edge-a"), true, 1.5, "", true))));
     }
 
     /** A job status with a plan row, a closed round (NaN accuracy), an exclusion and a plan change. */

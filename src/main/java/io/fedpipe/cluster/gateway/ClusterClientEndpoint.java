@@ -1,5 +1,6 @@
 package io.fedpipe.cluster.gateway;
 
+import io.fedpipe.cluster.protocol.GatewayProtocol;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.AbstractActor;

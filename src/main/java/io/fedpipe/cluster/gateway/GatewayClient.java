@@ -1,5 +1,6 @@
 package io.fedpipe.cluster.gateway;
 
+import io.fedpipe.cluster.protocol.GatewayProtocol;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.fedpipe.cluster.config.NodeConfig;

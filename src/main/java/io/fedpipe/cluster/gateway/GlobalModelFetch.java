@@ -1,9 +1,11 @@
 package io.fedpipe.cluster.gateway;
 
+import io.fedpipe.cluster.protocol.SchedulerProtocol;
+
+import io.fedpipe.cluster.protocol.GatewayProtocol;
 import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.aggregator.Aggregator;
 import io.fedpipe.cluster.protocol.JobProtocol;
-import io.fedpipe.cluster.scheduler.Scheduler;
 import io.fedpipe.core.MatrixId;
 import io.fedpipe.core.HostTensor;
 import java.time.Duration;
@@ -34,10 +36,10 @@ final class GlobalModelFetch {
 
     private record Failed(String reason) implements Event {}
 
-    static Behavior<Event> create(String jobId, ActorRef<Scheduler.Command> scheduler,
+    static Behavior<Event> create(String jobId, ActorRef<SchedulerProtocol.Command> scheduler,
             ActorRef<GatewayProtocol.Reply> replyTo, Duration timeout) {
         return Behaviors.setup(ctx -> {
-            ctx.ask(GatewayProtocol.Reply.class, scheduler, timeout, r -> new Scheduler.GetJob(jobId, r),
+            ctx.ask(GatewayProtocol.Reply.class, scheduler, timeout, r -> new SchedulerProtocol.GetJob(jobId, r),
                     (reply, e) -> reply != null ? new Status(reply)
                             : new Failed("the scheduler did not answer within " + timeout.toSeconds() + " s"));
             return Behaviors.receive(Event.class)

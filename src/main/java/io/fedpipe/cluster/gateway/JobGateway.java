@@ -1,7 +1,9 @@
 package io.fedpipe.cluster.gateway;
 
+import io.fedpipe.cluster.protocol.SchedulerProtocol;
+
+import io.fedpipe.cluster.protocol.GatewayProtocol;
 import io.fedpipe.cluster.protocol.JobDefinition;
-import io.fedpipe.cluster.scheduler.Scheduler;
 import java.util.Locale;
 import java.util.UUID;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -22,18 +24,18 @@ public final class JobGateway extends AbstractBehavior<JobGateway.Request> {
     /** A request and where its answer goes. */
     public record Request(GatewayProtocol.Request request, ActorRef<GatewayProtocol.Reply> replyTo) {}
 
-    private final ActorRef<Scheduler.Command> scheduler;
+    private final ActorRef<SchedulerProtocol.Command> scheduler;
     private final java.time.Duration fetchTimeout;
 
     /**
      * @param fetchTimeout how long a {@link GatewayProtocol.GetGlobalModel} waits for the scheduler
      *                     and for each aggregator partition
      */
-    public static Behavior<Request> create(ActorRef<Scheduler.Command> scheduler, java.time.Duration fetchTimeout) {
+    public static Behavior<Request> create(ActorRef<SchedulerProtocol.Command> scheduler, java.time.Duration fetchTimeout) {
         return Behaviors.setup(ctx -> new JobGateway(ctx, scheduler, fetchTimeout));
     }
 
-    private JobGateway(ActorContext<Request> ctx, ActorRef<Scheduler.Command> scheduler,
+    private JobGateway(ActorContext<Request> ctx, ActorRef<SchedulerProtocol.Command> scheduler,
             java.time.Duration fetchTimeout) {
         super(ctx);
         this.scheduler = scheduler;
@@ -56,13 +58,13 @@ public final class JobGateway extends AbstractBehavior<JobGateway.Request> {
                 r.replyTo().tell(new GatewayProtocol.JobRejected(e.getMessage()));
                 return this;
             }
-            scheduler.tell(new Scheduler.SubmitJob(job, s.name(), r.replyTo()));
+            scheduler.tell(new SchedulerProtocol.SubmitJob(job, s.name(), r.replyTo()));
         } else if (q instanceof GatewayProtocol.GetJobStatus g) {
-            scheduler.tell(new Scheduler.GetJob(g.jobId(), r.replyTo()));
+            scheduler.tell(new SchedulerProtocol.GetJob(g.jobId(), r.replyTo()));
         } else if (q instanceof GatewayProtocol.ListJobs) {
-            scheduler.tell(new Scheduler.ListJobs(r.replyTo()));
+            scheduler.tell(new SchedulerProtocol.ListJobs(r.replyTo()));
         } else if (q instanceof GatewayProtocol.CancelJob c) {
-            scheduler.tell(new Scheduler.CancelJob(c.jobId(), r.replyTo()));
+            scheduler.tell(new SchedulerProtocol.CancelJob(c.jobId(), r.replyTo()));
         } else if (q instanceof GatewayProtocol.GetGlobalModel g) {
             getContext().spawnAnonymous(GlobalModelFetch.create(g.jobId(), scheduler, r.replyTo(), fetchTimeout));
         }

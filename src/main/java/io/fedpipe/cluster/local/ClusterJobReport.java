@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.fedpipe.aggregation.ScaledAdapter;
-import io.fedpipe.cluster.gateway.GatewayProtocol;
+import io.fedpipe.cluster.protocol.GatewayProtocol;
 import io.fedpipe.cluster.protocol.JobDefinition;
 import io.fedpipe.data.ClassificationDataset;
 import io.fedpipe.data.ClassificationTasks;

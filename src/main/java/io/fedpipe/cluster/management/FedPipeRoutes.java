@@ -1,5 +1,7 @@
 package io.fedpipe.cluster.management;
 
+import io.fedpipe.cluster.protocol.SchedulerProtocol;
+
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
@@ -11,9 +13,8 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.fedpipe.cluster.gateway.GatewayProtocol;
+import io.fedpipe.cluster.protocol.GatewayProtocol;
 import io.fedpipe.cluster.node.ControlPlane;
-import io.fedpipe.cluster.scheduler.Scheduler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -58,34 +59,34 @@ public final class FedPipeRoutes implements ManagementRouteProvider {
     public Route routes(ManagementRouteProviderSettings settings) {
         return get(() -> concat(
                 pathPrefix("fedpipe", () -> concat(
-                        path("jobs", () -> answer(ask(Scheduler.ListJobs::new))),
-                        path(segment("jobs").slash(segment()), id -> answer(ask(r -> new Scheduler.GetJob(id, r)))),
+                        path("jobs", () -> answer(ask(SchedulerProtocol.ListJobs::new))),
+                        path(segment("jobs").slash(segment()), id -> answer(ask(r -> new SchedulerProtocol.GetJob(id, r)))),
                         path("nodes", () -> answer(nodes())))),
                 path("metrics", () -> onComplete(metrics(), t -> t.isSuccess()
                         ? complete(HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, t.get())))
                         : error(t.failed().get())))));
     }
 
-    private <T> CompletionStage<T> askScheduler(Function<ActorRef<T>, Scheduler.Command> request) {
+    private <T> CompletionStage<T> askScheduler(Function<ActorRef<T>, SchedulerProtocol.Command> request) {
         ControlPlane cp = ControlPlane.get(system);
         return cp.scheduler().map(s -> AskPattern.ask(s, request::apply, cp.askTimeout(), system.scheduler()))
                 .orElseGet(() -> CompletableFuture.failedFuture(new IllegalStateException(
                         "the control plane is not started on this node")));
     }
 
-    private CompletionStage<GatewayProtocol.Reply> ask(Function<ActorRef<GatewayProtocol.Reply>, Scheduler.Command> r) {
+    private CompletionStage<GatewayProtocol.Reply> ask(Function<ActorRef<GatewayProtocol.Reply>, SchedulerProtocol.Command> r) {
         return askScheduler(r);
     }
 
-    private CompletionStage<Scheduler.NodeList> nodes() {
-        return askScheduler(Scheduler.GetNodes::new);
+    private CompletionStage<SchedulerProtocol.NodeList> nodes() {
+        return askScheduler(SchedulerProtocol.GetNodes::new);
     }
 
     private CompletionStage<String> metrics() {
-        return ask(Scheduler.ListJobs::new).thenCompose(list -> {
+        return ask(SchedulerProtocol.ListJobs::new).thenCompose(list -> {
             List<CompletableFuture<GatewayProtocol.Reply>> each = new ArrayList<>();
             for (GatewayProtocol.JobSummary j : ((GatewayProtocol.JobList) list).jobs()) {
-                each.add(ask(r -> new Scheduler.GetJob(j.jobId(), r)).toCompletableFuture());
+                each.add(ask(r -> new SchedulerProtocol.GetJob(j.jobId(), r)).toCompletableFuture());
             }
             return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenCombine(nodes(), (v, nodes) -> {
                 List<GatewayProtocol.JobStatus> jobs = each.stream().map(CompletableFuture::join)

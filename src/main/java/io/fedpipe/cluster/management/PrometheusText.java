@@ -1,7 +1,8 @@
 package io.fedpipe.cluster.management;
 
-import io.fedpipe.cluster.gateway.GatewayProtocol;
-import io.fedpipe.cluster.scheduler.Scheduler;
+import io.fedpipe.cluster.protocol.SchedulerProtocol;
+
+import io.fedpipe.cluster.protocol.GatewayProtocol;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -17,7 +18,7 @@ public final class PrometheusText {
 
     private PrometheusText() {}
 
-    public static String render(List<GatewayProtocol.JobStatus> jobs, Scheduler.NodeList nodes) {
+    public static String render(List<GatewayProtocol.JobStatus> jobs, SchedulerProtocol.NodeList nodes) {
         StringBuilder s = new StringBuilder();
         Metric up = new Metric("fedpipe_nodes_up", "gauge", "Registered nodes whose trainer is listed.");
         up.add(Map.of(), nodes.nodes().stream().filter(n -> n.up() && n.trainer()).count());

@@ -1,5 +1,7 @@
 package io.fedpipe.cluster.node;
 
+import io.fedpipe.cluster.protocol.SchedulerProtocol;
+
 import io.fedpipe.cluster.config.NodeRole;
 import io.fedpipe.cluster.gateway.ClusterClientEndpoint;
 import io.fedpipe.cluster.gateway.GatewaySettings;
@@ -32,7 +34,7 @@ public final class ControlPlane implements Extension {
     /** The singleton's name (its path is /system/singletonManagerfedpipe-scheduler/fedpipe-scheduler). */
     public static final String SCHEDULER_NAME = "fedpipe-scheduler";
 
-    private volatile ActorRef<Scheduler.Command> scheduler;
+    private volatile ActorRef<SchedulerProtocol.Command> scheduler;
     private volatile Duration askTimeout = Duration.ofSeconds(10);
     private volatile boolean schedulerRole;
 
@@ -76,7 +78,7 @@ public final class ControlPlane implements Extension {
     }
 
     /** The scheduler singleton's proxy, once {@link #init} ran on this node. */
-    public Optional<ActorRef<Scheduler.Command>> scheduler() {
+    public Optional<ActorRef<SchedulerProtocol.Command>> scheduler() {
         return Optional.ofNullable(scheduler);
     }
 

@@ -1,8 +1,8 @@
 package io.fedpipe.cluster.scheduler;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fedpipe.cluster.gateway.GatewayProtocol.Excluded;
-import io.fedpipe.cluster.gateway.GatewayProtocol.PlanRow;
+import io.fedpipe.cluster.scheduler.SchedulerEvent.LeftOut;
+import io.fedpipe.cluster.scheduler.SchedulerEvent.PlannedNode;
 import io.fedpipe.cluster.protocol.JobDefinition;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.importance.ImportanceSelection;
@@ -47,7 +47,7 @@ public final class JobPlanning {
     public record NodeInput(NodeProfile profile, double slowdown, long dataSize) {}
 
     /** A plan in the form the scheduler journals. */
-    public record Result(double roundSeconds, List<PlanRow> rows, List<Excluded> excluded) {}
+    public record Result(double roundSeconds, List<PlannedNode> rows, List<LeftOut> excluded) {}
 
     /** The model's shape: a preset, or the config.json of a model directory. */
     public static ModelShape shape(String model) {
@@ -135,16 +135,16 @@ public final class JobPlanning {
                         n.dataSize()))
                 .toList();
         Plan plan = Planner.plan(shape(job.model()), specs, policy(job, selected));
-        List<PlanRow> rows = plan.nodes().stream().map(n -> new PlanRow(n.node(), n.bits().configName(), n.batch(),
+        List<PlannedNode> rows = plan.nodes().stream().map(n -> new PlannedNode(n.node(), n.bits().configName(), n.batch(),
                 n.ranks(), n.steps(), n.computeSeconds(), n.finishSeconds(), n.memory().total(), n.memoryBudget())).toList();
-        List<Excluded> excluded = plan.excluded().stream().map(e -> new Excluded(e.node(), e.reason())).toList();
+        List<LeftOut> excluded = plan.excluded().stream().map(e -> new LeftOut(e.node(), e.reason())).toList();
         return new Result(plan.roundSeconds(), rows, excluded);
     }
 
     /** The plan's rows as the data plane's round plans: each node's rank on every selected matrix. */
-    public static List<NodeRoundPlan> roundPlans(List<PlanRow> rows, List<String> selected) {
+    public static List<NodeRoundPlan> roundPlans(List<PlannedNode> rows, List<String> selected) {
         List<NodeRoundPlan> out = new ArrayList<>();
-        for (PlanRow r : rows) {
+        for (PlannedNode r : rows) {
             Map<MatrixId, Integer> ranks = new TreeMap<>();
             for (String k : selected) {
                 MatrixId id = parse(k);

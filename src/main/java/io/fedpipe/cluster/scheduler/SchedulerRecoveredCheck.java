@@ -1,5 +1,7 @@
 package io.fedpipe.cluster.scheduler;
 
+import io.fedpipe.cluster.protocol.SchedulerProtocol;
+
 import io.fedpipe.cluster.node.ControlPlane;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -29,8 +31,8 @@ public final class SchedulerRecoveredCheck implements Supplier<CompletionStage<B
         if (!org.apache.pekko.cluster.typed.Cluster.get(system).selfMember().hasRole("scheduler")) {
             return CompletableFuture.completedFuture(true);
         }
-        return cp.scheduler().<CompletionStage<Boolean>>map(s -> AskPattern.<Scheduler.Command, Scheduler.NodeList>ask(
-                s, Scheduler.GetNodes::new, TIMEOUT, system.scheduler()).handle((r, e) -> e == null))
+        return cp.scheduler().<CompletionStage<Boolean>>map(s -> AskPattern.<SchedulerProtocol.Command, SchedulerProtocol.NodeList>ask(
+                s, SchedulerProtocol.GetNodes::new, TIMEOUT, system.scheduler()).handle((r, e) -> e == null))
                 .orElse(CompletableFuture.completedFuture(false));
     }
 }

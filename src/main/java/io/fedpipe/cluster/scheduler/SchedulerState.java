@@ -1,16 +1,13 @@
 package io.fedpipe.cluster.scheduler;
 
-import io.fedpipe.cluster.gateway.GatewayProtocol.Excluded;
-import io.fedpipe.cluster.gateway.GatewayProtocol.JobState;
-import io.fedpipe.cluster.gateway.GatewayProtocol.NodeMetrics;
-import io.fedpipe.cluster.gateway.GatewayProtocol.PlanChange;
-import io.fedpipe.cluster.gateway.GatewayProtocol.PlanRow;
-import io.fedpipe.cluster.gateway.GatewayProtocol.RoundMetrics;
 import io.fedpipe.cluster.persistence.PersistedJson;
 import io.fedpipe.cluster.protocol.JobDefinition;
 import io.fedpipe.cluster.protocol.JobProtocol.NodeRoundStats;
 import io.fedpipe.cluster.protocol.NodeProfile;
+import io.fedpipe.cluster.scheduler.SchedulerEvent.LeftOut;
 import io.fedpipe.cluster.scheduler.SchedulerEvent.PartitionClosed;
+import io.fedpipe.cluster.scheduler.SchedulerEvent.PlannedNode;
+import io.fedpipe.round.RoundLoop;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,22 +15,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 
 /**
  * The scheduler's durable state: known nodes and every job, rebuilt by {@link #apply} from the
- * journal (and persisted as a JSON snapshot). Immutable: every event yields a new state.
- *
- * <p>Slow-node hysteresis lives here because it is derived from journaled facts: when a round
- * closes, a node whose measured training time exceeds its planned finish time by more than
- * {@link #SLOW_FACTOR} extends its streak, any other node resets it; the scheduler re-plans when a
- * streak reaches {@link #SLOW_ROUNDS}.
+ * journal (and persisted as a JSON snapshot). Immutable: every event yields a new state. Each job
+ * carries its {@link RoundLoop.State}; the journal's plan, round and end events are the loop's
+ * facts ({@link SchedulerEvent#loopFact}), so the scheduler and the simulator fold the same facts
+ * the same way. Slow-node hysteresis is derived here, from the closed partitions' times.
  */
 public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry> jobs) implements PersistedJson {
-
-    /** Measured / planned time above which a round counts as slow. */
-    public static final double SLOW_FACTOR = 1.5;
-    /** Slow rounds in a row that trigger a re-plan. */
-    public static final int SLOW_ROUNDS = 2;
 
     public SchedulerState {
         nodes = Map.copyOf(nodes);
@@ -56,21 +47,39 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
         }
     }
 
+    /** One node in one closed round, over all partitions. */
+    public record NodeRecord(String nodeId, double computeSeconds, double trainSeconds, double plannedSeconds,
+            long bytesUp, long bytesDown, double loss) {}
+
+    /** A closed round: its wall time from opening to the last partition's close, per node, failures. */
+    public record RoundRecord(int round, double roundSeconds, List<NodeRecord> nodes, List<String> failures) {
+        public RoundRecord {
+            nodes = List.copyOf(nodes);
+            failures = List.copyOf(failures);
+        }
+    }
+
+    /** A re-plan before {@code beforeRound}: why, and the nodes of the new plan. */
+    public record PlanChange(int beforeRound, String reason, List<String> nodes) {
+        public PlanChange {
+            nodes = List.copyOf(nodes);
+        }
+    }
+
     /**
      * One job.
      *
+     * @param loop        the round loop's view: phase, round, plan membership, slow streaks
      * @param prepared    participants that have loaded the job (a node that left is removed until it prepares again)
-     * @param round       the round now open, 0 before the first
-     * @param closed      partitions that closed {@code round}
-     * @param slowStreak  per node, slow rounds in a row under the current plan
+     * @param closed      partitions that closed the open round
      * @param interrupted the open round was re-issued by a scheduler that recovered: its timings include the
      *                    fail-over and do not count toward slowness
      */
-    public record JobEntry(JobDefinition job, String name, JobState state, String reason, List<String> participants,
-            Map<String, Prepared> prepared, Map<String, String> refused, List<String> selected, double roundSeconds,
-            List<PlanRow> plan, List<Excluded> excluded, int round, Instant roundOpenedAt,
-            Map<Integer, PartitionClosed> closed, List<RoundMetrics> history, List<PlanChange> planChanges,
-            Map<String, Integer> slowStreak, Map<String, Double> lastFactor, boolean interrupted) {
+    public record JobEntry(JobDefinition job, String name, RoundLoop.State loop, String reason,
+            List<String> participants, Map<String, Prepared> prepared, Map<String, String> refused,
+            List<String> selected, double roundSeconds, List<PlannedNode> plan, List<LeftOut> excluded,
+            Instant roundOpenedAt, Map<Integer, PartitionClosed> closed, List<RoundRecord> history,
+            List<PlanChange> planChanges, boolean interrupted) {
 
         public JobEntry {
             participants = List.copyOf(participants);
@@ -82,55 +91,65 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
             closed = Map.copyOf(closed);
             history = List.copyOf(history);
             planChanges = List.copyOf(planChanges);
-            slowStreak = Map.copyOf(slowStreak);
-            lastFactor = Map.copyOf(lastFactor);
         }
 
         static JobEntry submitted(JobDefinition job, String name, List<String> participants) {
-            return new JobEntry(job, name, JobState.PREPARING, "", participants, Map.of(), Map.of(), List.of(), 0,
-                    List.of(), List.of(), 0, null, Map.of(), List.of(), List.of(), Map.of(), Map.of(), false);
+            return new JobEntry(job, name, RoundLoop.State.preparing(), "", participants, Map.of(), Map.of(),
+                    List.of(), 0, List.of(), List.of(), null, Map.of(), List.of(), List.of(), false);
         }
 
-        /** Every participant answered PrepareJob (prepared or refused). */
-        public boolean allAnswered() {
-            return participants.stream().allMatch(n -> prepared.containsKey(n) || refused.containsKey(n));
+        public RoundLoop.Phase state() {
+            return loop.phase();
         }
 
-        /** Every partition closed the open round. */
+        /** The round open now (or last opened), 0 before the first. */
+        public int round() {
+            return loop.round();
+        }
+
+        public Map<String, Integer> slowStreak() {
+            return loop.slowStreak();
+        }
+
+        public Map<String, Double> lastFactor() {
+            return loop.lastFactor();
+        }
+
+        /** The open round's results are all in, and the loop has not gone on yet. */
         public boolean roundComplete() {
-            return round > 0 && closed.size() >= job.partitions();
+            return loop.phase() == RoundLoop.Phase.RUNNING && loop.round() > 0 && !loop.open() && !loop.probing();
         }
 
         /** The nodes of the current plan. */
         public List<String> plannedNodes() {
-            return plan.stream().map(PlanRow::nodeId).toList();
+            return plan.stream().map(PlannedNode::nodeId).toList();
         }
 
-        Builder edit() {
-            return new Builder(this);
-        }
-    }
-
-    /** Copy-and-change for {@link JobEntry}, used only by {@link #apply}. */
-    static final class Builder {
-        JobDefinition job; String name; JobState state; String reason; List<String> participants;
-        Map<String, Prepared> prepared; Map<String, String> refused; List<String> selected; double roundSeconds;
-        List<PlanRow> plan; List<Excluded> excluded; int round; Instant roundOpenedAt;
-        Map<Integer, PartitionClosed> closed; List<RoundMetrics> history; List<PlanChange> planChanges;
-        Map<String, Integer> slowStreak; Map<String, Double> lastFactor; boolean interrupted;
-
-        Builder(JobEntry j) {
-            job = j.job(); name = j.name(); state = j.state(); reason = j.reason(); participants = j.participants();
-            prepared = new TreeMap<>(j.prepared()); refused = new TreeMap<>(j.refused()); selected = j.selected();
-            roundSeconds = j.roundSeconds(); plan = j.plan(); excluded = j.excluded(); round = j.round();
-            roundOpenedAt = j.roundOpenedAt(); closed = new TreeMap<>(j.closed()); history = new ArrayList<>(j.history());
-            planChanges = new ArrayList<>(j.planChanges()); slowStreak = new TreeMap<>(j.slowStreak());
-            lastFactor = new TreeMap<>(j.lastFactor()); interrupted = j.interrupted();
+        JobEntry withLoop(RoundLoop.Fact fact) {
+            return new JobEntry(job, name, loop.apply(fact), reason, participants, prepared, refused, selected,
+                    roundSeconds, plan, excluded, roundOpenedAt, closed, history, planChanges, interrupted);
         }
 
-        JobEntry build() {
-            return new JobEntry(job, name, state, reason, participants, prepared, refused, selected, roundSeconds, plan,
-                    excluded, round, roundOpenedAt, closed, history, planChanges, slowStreak, lastFactor, interrupted);
+        JobEntry withPrepared(Map<String, Prepared> p, Map<String, String> r) {
+            return new JobEntry(job, name, loop, reason, participants, p, r, selected, roundSeconds, plan, excluded,
+                    roundOpenedAt, closed, history, planChanges, interrupted);
+        }
+
+        JobEntry withPlan(List<String> sel, double seconds, List<PlannedNode> rows, List<LeftOut> out,
+                List<PlanChange> changes) {
+            return new JobEntry(job, name, loop, reason, participants, prepared, refused, sel, seconds, rows, out,
+                    roundOpenedAt, closed, history, changes, interrupted);
+        }
+
+        JobEntry withRound(Instant openedAt, Map<Integer, PartitionClosed> parts, List<RoundRecord> records,
+                boolean wasInterrupted) {
+            return new JobEntry(job, name, loop, reason, participants, prepared, refused, selected, roundSeconds, plan,
+                    excluded, openedAt, parts, records, planChanges, wasInterrupted);
+        }
+
+        JobEntry withReason(String why) {
+            return new JobEntry(job, name, loop, why, participants, prepared, refused, selected, roundSeconds, plan,
+                    excluded, roundOpenedAt, closed, history, planChanges, interrupted);
         }
     }
 
@@ -143,105 +162,71 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
         return nodes.values().stream().filter(NodeEntry::up).map(n -> n.profile().nodeId()).sorted().toList();
     }
 
+    /** This state after {@code event} (each event knows its own change: {@link SchedulerEvent#applyTo}). */
     public SchedulerState apply(SchedulerEvent event) {
-        if (event instanceof SchedulerEvent.NodeJoined e) {
-            NodeEntry old = nodes.get(e.profile().nodeId());
-            return withNode(new NodeEntry(e.profile(), true, old == null ? 1.0 : old.slowdown(), ""));
-        } else if (event instanceof SchedulerEvent.NodeLeft e) {
-            NodeEntry old = nodes.get(e.nodeId());
-            SchedulerState s = old == null ? this : withNode(new NodeEntry(old.profile(), false, old.slowdown(), e.reason()));
-            // Its trainer lost (or may have lost) the loaded job: it must prepare again when it returns.
-            Map<String, JobEntry> next = new LinkedHashMap<>(s.jobs);
-            s.jobs.forEach((id, j) -> {
-                if (!j.state().over() && j.prepared().containsKey(e.nodeId())) {
-                    Builder b = j.edit();
-                    b.prepared.remove(e.nodeId());
-                    next.put(id, b.build());
-                }
-            });
-            return new SchedulerState(s.nodes, next);
-        } else if (event instanceof SchedulerEvent.NodeSlowed e) {
-            NodeEntry old = nodes.get(e.nodeId());
-            SchedulerState s = old == null ? this
-                    : withNode(new NodeEntry(old.profile(), old.up(), old.slowdown() * e.factor(), old.leftReason()));
-            return s.editJob(e.jobId(), b -> b.slowStreak.remove(e.nodeId()));
-        } else if (event instanceof SchedulerEvent.JobSubmitted e) {
-            Map<String, JobEntry> next = new LinkedHashMap<>(jobs);
-            next.put(e.job().jobId(), JobEntry.submitted(e.job(), e.name(), e.participants()));
-            return new SchedulerState(nodes, next);
-        } else if (event instanceof SchedulerEvent.NodePrepared e) {
-            return editJob(e.jobId(), b -> {
-                b.prepared.put(e.nodeId(), new Prepared(e.trainExamples(), e.importance(), e.probeSeconds()));
-                b.refused.remove(e.nodeId());
-            });
-        } else if (event instanceof SchedulerEvent.NodeRefused e) {
-            return editJob(e.jobId(), b -> {
-                b.refused.put(e.nodeId(), e.reason());
-                b.prepared.remove(e.nodeId());
-            });
-        } else if (event instanceof SchedulerEvent.PlanChosen e) {
-            return editJob(e.jobId(), b -> {
-                b.state = JobState.RUNNING;
-                b.selected = e.selected();
-                b.roundSeconds = e.roundSeconds();
-                b.plan = e.rows();
-                b.excluded = e.excluded();
-            });
-        } else if (event instanceof SchedulerEvent.PlanChanged e) {
-            return editJob(e.jobId(), b -> {
-                b.roundSeconds = e.roundSeconds();
-                b.plan = e.rows();
-                b.excluded = e.excluded();
-                b.planChanges.add(new PlanChange(e.beforeRound(), e.reason(),
-                        e.rows().stream().map(PlanRow::nodeId).toList()));
-                b.slowStreak.clear();
-            });
-        } else if (event instanceof SchedulerEvent.RoundOpened e) {
-            return editJob(e.jobId(), b -> {
-                b.round = e.round();
-                b.roundOpenedAt = e.at();
-                b.closed.clear();
-                b.interrupted = false;
-            });
-        } else if (event instanceof SchedulerEvent.RoundResumed e) {
-            return editJob(e.jobId(), b -> {
-                if (e.round() == b.round) {
-                    b.interrupted = true;
-                }
-            });
-        } else if (event instanceof PartitionClosed e) {
-            return editJob(e.jobId(), b -> {
-                if (e.round() != b.round || b.closed.containsKey(e.partition())) {
-                    return;
-                }
-                b.closed.put(e.partition(), e);
-                if (b.closed.size() >= b.job.partitions()) {
-                    closeRound(b);
-                }
-            });
-        } else if (event instanceof SchedulerEvent.JobFinished e) {
-            return editJob(e.jobId(), b -> b.state = JobState.FINISHED);
-        } else if (event instanceof SchedulerEvent.JobCancelled e) {
-            return editJob(e.jobId(), b -> {
-                b.state = JobState.CANCELLED;
-                b.reason = e.reason();
-            });
-        } else if (event instanceof SchedulerEvent.JobFailed e) {
-            return editJob(e.jobId(), b -> {
-                b.state = JobState.FAILED;
-                b.reason = e.reason();
-            });
-        }
-        throw new IllegalArgumentException("unknown scheduler event " + event.getClass().getName());
+        return event.applyTo(this);
     }
 
-    /** All partitions closed: per-node metrics over partitions and the slow streaks. */
-    private static void closeRound(Builder b) {
+    // ---- changes the events make; package-private for SchedulerEvent ---------------------------
+
+    SchedulerState withNode(NodeEntry n) {
+        Map<String, NodeEntry> next = new LinkedHashMap<>(nodes);
+        next.put(n.profile().nodeId(), n);
+        return new SchedulerState(next, jobs);
+    }
+
+    SchedulerState withJob(JobEntry j) {
+        Map<String, JobEntry> next = new LinkedHashMap<>(jobs);
+        next.put(j.job().jobId(), j);
+        return new SchedulerState(nodes, next);
+    }
+
+    SchedulerState editJob(String jobId, UnaryOperator<JobEntry> change) {
+        JobEntry j = jobs.get(jobId);
+        return j == null ? this : withJob(change.apply(j));
+    }
+
+    /** The node left: every running job it had loaded must see it prepare again when it returns. */
+    SchedulerState nodeLeft(String nodeId, String reason) {
+        NodeEntry old = nodes.get(nodeId);
+        SchedulerState s = old == null ? this : withNode(new NodeEntry(old.profile(), false, old.slowdown(), reason));
+        for (JobEntry j : jobs.values()) {
+            if (!j.state().over() && j.prepared().containsKey(nodeId)) {
+                Map<String, Prepared> prepared = new TreeMap<>(j.prepared());
+                prepared.remove(nodeId);
+                s = s.withJob(j.withPrepared(prepared, j.refused()));
+            }
+        }
+        return s;
+    }
+
+    /** A partition closed the open round; the last one closes the round in the loop, with its metrics. */
+    SchedulerState partitionClosed(PartitionClosed e) {
+        return editJob(e.jobId(), j -> {
+            if (e.round() != j.round() || !j.loop().open() || j.closed().containsKey(e.partition())) {
+                return j;
+            }
+            Map<Integer, PartitionClosed> parts = new TreeMap<>(j.closed());
+            parts.put(e.partition(), e);
+            if (parts.size() < j.job().partitions()) {
+                return j.withRound(j.roundOpenedAt(), parts, j.history(), j.interrupted());
+            }
+            return closeRound(j.withRound(j.roundOpenedAt(), parts, j.history(), j.interrupted()));
+        });
+    }
+
+    /**
+     * All partitions closed: per-node metrics over partitions, and the loop's round-closed fact. A
+     * node's train time (slices in to upload out, emulated links included) is held against its planned
+     * finish, which counts the same transfers; against the compute alone a node on a slow link looked
+     * 50x slow every round, and the slowdown that followed made the job impossible to re-plan.
+     */
+    private static JobEntry closeRound(JobEntry j) {
         Map<String, double[]> times = new TreeMap<>(); // compute, train, loss
         Map<String, long[]> bytes = new TreeMap<>(); // up, down
         List<String> failures = new ArrayList<>();
-        Instant last = b.roundOpenedAt;
-        for (PartitionClosed p : b.closed.values()) {
+        Instant last = j.roundOpenedAt();
+        for (PartitionClosed p : j.closed().values()) {
             for (NodeRoundStats s : p.nodes()) {
                 double[] t = times.computeIfAbsent(s.nodeId(), k -> new double[] {0, 0, Double.NaN});
                 t[0] = Math.max(t[0], s.computeSeconds());
@@ -253,59 +238,33 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
                 by[0] += s.bytesUp();
                 by[1] += s.bytesDown();
             }
-            p.failures().forEach(f -> {
-                if (!failures.contains(f)) {
-                    failures.add(f);
-                }
-            });
+            p.failures().stream().filter(f -> !failures.contains(f)).forEach(failures::add);
             if (last == null || p.closedAt().isAfter(last)) {
                 last = p.closedAt();
             }
         }
-        Map<String, Double> planned = new TreeMap<>();
-        b.plan.forEach(r -> planned.put(r.nodeId(), r.plannedComputeSeconds()));
-        // What a node's train time (slices in to upload out, emulated links included) is held against: its
-        // planned finish, which counts the same transfers. Against the compute alone a node on a slow link
-        // looked 50x slow every round, and the slowdown that followed made the job impossible to re-plan.
-        Map<String, Double> expected = new TreeMap<>();
-        b.plan.forEach(r -> expected.put(r.nodeId(),
-                r.plannedFinishSeconds() > 0 ? r.plannedFinishSeconds() : r.plannedComputeSeconds()));
-        List<NodeMetrics> metrics = new ArrayList<>();
-        // A round that closed with failures waited for its deadline, and one re-issued after a fail-over
-        // includes the fail-over: their times say nothing about a node's speed, so streaks stay as they were.
-        boolean measures = failures.isEmpty() && !b.interrupted;
-        Map<String, Integer> streak = measures ? new TreeMap<>() : b.slowStreak;
+        Map<String, PlannedNode> planned = new TreeMap<>();
+        j.plan().forEach(r -> planned.put(r.nodeId(), r));
+        List<NodeRecord> records = new ArrayList<>();
+        Map<String, RoundLoop.NodeTime> loopTimes = new TreeMap<>();
         times.forEach((node, t) -> {
-            double plan = planned.getOrDefault(node, Double.NaN);
+            PlannedNode plan = planned.get(node);
             long[] by = bytes.get(node);
-            metrics.add(new NodeMetrics(node, t[0], t[1], plan, by[0], by[1], t[2]));
-            double measured = t[1] > 0 ? t[1] : t[0];
-            double reference = expected.getOrDefault(node, Double.NaN);
-            if (measures && reference > 0 && measured > SLOW_FACTOR * reference) {
-                streak.put(node, b.slowStreak.getOrDefault(node, 0) + 1);
-                b.lastFactor.put(node, measured / reference);
+            records.add(new NodeRecord(node, t[0], t[1], plan == null ? Double.NaN : plan.plannedComputeSeconds(),
+                    by[0], by[1], t[2]));
+            if (plan != null) {
+                double expected = plan.plannedFinishSeconds() > 0 ? plan.plannedFinishSeconds()
+                        : plan.plannedComputeSeconds();
+                loopTimes.put(node, new RoundLoop.NodeTime(t[1] > 0 ? t[1] : t[0], expected));
             }
         });
-        b.slowStreak = streak;
-        double seconds = b.roundOpenedAt == null ? 0 : Duration.between(b.roundOpenedAt, last).toMillis() / 1000.0;
-        b.history.add(new RoundMetrics(b.round, seconds, metrics, failures, Double.NaN));
-    }
-
-    private SchedulerState withNode(NodeEntry n) {
-        Map<String, NodeEntry> next = new LinkedHashMap<>(nodes);
-        next.put(n.profile().nodeId(), n);
-        return new SchedulerState(next, jobs);
-    }
-
-    private SchedulerState editJob(String jobId, java.util.function.Consumer<Builder> change) {
-        JobEntry j = jobs.get(jobId);
-        if (j == null) {
-            return this;
-        }
-        Builder b = j.edit();
-        change.accept(b);
-        Map<String, JobEntry> next = new LinkedHashMap<>(jobs);
-        next.put(jobId, b.build());
-        return new SchedulerState(nodes, next);
+        double seconds = j.roundOpenedAt() == null ? 0 : Duration.between(j.roundOpenedAt(), last).toMillis() / 1000.0;
+        List<RoundRecord> history = new ArrayList<>(j.history());
+        history.add(new RoundRecord(j.round(), seconds, records, failures));
+        // A round that closed with failures waited for its deadline, and one re-issued after a fail-over
+        // includes the fail-over: their times say nothing about a node's speed.
+        boolean measures = failures.isEmpty() && !j.interrupted();
+        return j.withRound(j.roundOpenedAt(), j.closed(), history, j.interrupted())
+                .withLoop(new RoundLoop.RoundClosed(j.round(), loopTimes, measures, RoundLoop.SLOW_FACTOR));
     }
 }

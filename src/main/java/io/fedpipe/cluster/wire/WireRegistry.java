@@ -1,5 +1,7 @@
 package io.fedpipe.cluster.wire;
 
+import io.fedpipe.cluster.protocol.SchedulerProtocol;
+
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
@@ -10,13 +12,12 @@ import io.fedpipe.aggregation.Rejection;
 import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.aggregator.Aggregator;
 import io.fedpipe.cluster.config.NodeRole;
-import io.fedpipe.cluster.gateway.GatewayProtocol;
+import io.fedpipe.cluster.protocol.GatewayProtocol;
 import io.fedpipe.cluster.protocol.JobDefinition;
 import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.cluster.protocol.NodeProtocol;
 import io.fedpipe.cluster.protocol.RoundProtocol;
-import io.fedpipe.cluster.scheduler.Scheduler;
 import io.fedpipe.core.LoraTarget;
 import io.fedpipe.core.MatrixId;
 import io.fedpipe.lora.PeftAdapters;
@@ -131,13 +132,13 @@ public final class WireRegistry {
         e.add(new Entry(177, GatewayProtocol.JobStatus.class, null));
         e.add(new Entry(178, GatewayProtocol.GetGlobalModel.class, null));
         e.add(new Entry(179, GatewayProtocol.GlobalModel.class, null));
-        e.add(new Entry(180, Scheduler.SubmitJob.class, null));
-        e.add(new Entry(181, Scheduler.GetJob.class, null));
-        e.add(new Entry(182, Scheduler.ListJobs.class, null));
-        e.add(new Entry(183, Scheduler.CancelJob.class, null));
-        e.add(new Entry(184, Scheduler.GetNodes.class, null));
-        e.add(new Entry(185, Scheduler.NodeList.class, null));
-        e.add(new Entry(186, Scheduler.NodeView.class, null));
+        e.add(new Entry(180, SchedulerProtocol.SubmitJob.class, null));
+        e.add(new Entry(181, SchedulerProtocol.GetJob.class, null));
+        e.add(new Entry(182, SchedulerProtocol.ListJobs.class, null));
+        e.add(new Entry(183, SchedulerProtocol.CancelJob.class, null));
+        e.add(new Entry(184, SchedulerProtocol.GetNodes.class, null));
+        e.add(new Entry(185, SchedulerProtocol.NodeList.class, null));
+        e.add(new Entry(186, SchedulerProtocol.NodeView.class, null));
         checkUnique(e);
         return List.copyOf(e);
     }

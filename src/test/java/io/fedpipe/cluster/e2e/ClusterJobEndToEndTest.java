@@ -1,5 +1,7 @@
 package io.fedpipe.cluster.e2e;
 
+import io.fedpipe.cluster.protocol.SchedulerProtocol;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -12,13 +14,14 @@ import io.fedpipe.aggregation.AggregationResult;
 import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.aggregator.Aggregator;
 import io.fedpipe.cluster.gateway.GatewayClient;
-import io.fedpipe.cluster.gateway.GatewayProtocol;
-import io.fedpipe.cluster.gateway.GatewayProtocol.JobState;
-import io.fedpipe.cluster.gateway.GatewayProtocol.JobStatus;
+import io.fedpipe.cluster.protocol.GatewayProtocol;
+import io.fedpipe.cluster.protocol.GatewayProtocol.JobState;
+import io.fedpipe.cluster.protocol.GatewayProtocol.JobStatus;
 import io.fedpipe.cluster.node.FedPipeNode;
 import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.protocol.JobProtocol.GlobalSlice;
 import io.fedpipe.cluster.scheduler.JobPlanning;
+import io.fedpipe.cluster.scheduler.SchedulerEvent;
 import io.fedpipe.data.ClassificationDataset;
 import io.fedpipe.data.ClassificationTasks;
 import io.fedpipe.data.DatasetSplits;
@@ -193,9 +196,9 @@ class ClusterJobEndToEndTest {
     /** Until the scheduler lists three nodes with a trainer (the singleton and registrations take a moment). */
     private static void awaitThreeTrainers() {
         var scheduler = io.fedpipe.cluster.node.ControlPlane.get(kits.get(0).system()).scheduler().orElseThrow();
-        var probe = kits.get(0).<io.fedpipe.cluster.scheduler.Scheduler.NodeList>createTestProbe();
+        var probe = kits.get(0).<io.fedpipe.cluster.protocol.SchedulerProtocol.NodeList>createTestProbe();
         probe.awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(300), () -> {
-            scheduler.tell(new io.fedpipe.cluster.scheduler.Scheduler.GetNodes(probe.ref()));
+            scheduler.tell(new io.fedpipe.cluster.protocol.SchedulerProtocol.GetNodes(probe.ref()));
             var nodes = probe.receiveMessage(Duration.ofSeconds(5));
             assertEquals(3, nodes.nodes().stream().filter(n -> n.up() && n.trainer()).count(), nodes.toString());
             return null;
@@ -221,7 +224,9 @@ class ClusterJobEndToEndTest {
         }
         // One plan for both rounds: what the simulator is given.
         assertTrue(done.planChanges().isEmpty(), done.planChanges().toString());
-        List<NodeRoundPlan> plans = JobPlanning.roundPlans(done.plan(), done.selected());
+        List<NodeRoundPlan> plans = JobPlanning.roundPlans(done.plan().stream().map(r -> new SchedulerEvent.PlannedNode(
+                r.nodeId(), r.bits(), r.batch(), r.ranks(), r.steps(), r.plannedComputeSeconds(),
+                r.plannedFinishSeconds(), r.memoryBytes(), r.memoryBudget())).toList(), done.selected());
         assertEquals(3, plans.size(), plans.toString());
 
         Map<MatrixId, ScaledAdapter> cluster = new TreeMap<>();

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedpipe.cluster.gateway.GatewayClient;
-import io.fedpipe.cluster.gateway.GatewayProtocol;
-import io.fedpipe.cluster.gateway.GatewayProtocol.JobState;
-import io.fedpipe.cluster.gateway.GatewayProtocol.JobStatus;
-import io.fedpipe.cluster.gateway.GatewayProtocol.NodeMetrics;
-import io.fedpipe.cluster.gateway.GatewayProtocol.RoundMetrics;
+import io.fedpipe.cluster.protocol.GatewayProtocol;
+import io.fedpipe.cluster.protocol.GatewayProtocol.JobState;
+import io.fedpipe.cluster.protocol.GatewayProtocol.JobStatus;
+import io.fedpipe.cluster.protocol.GatewayProtocol.NodeMetrics;
+import io.fedpipe.cluster.protocol.GatewayProtocol.RoundMetrics;
 import io.fedpipe.cluster.persistence.PostgresSchema;
 import java.nio.file.Path;
 import java.sql.SQLException;

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import io.fedpipe.cluster.WireSamples;
 import io.fedpipe.cluster.config.NodeConfig;
-import io.fedpipe.cluster.gateway.GatewayProtocol;
 import io.fedpipe.cluster.protocol.JobProtocol.NodeRoundStats;
 import io.fedpipe.cluster.scheduler.SchedulerState.JobEntry;
 import java.nio.file.Path;
@@ -35,9 +34,9 @@ class SchedulerEventJsonTest {
     Path dir;
 
     private static final Instant T0 = Instant.parse("2025-03-01T10:00:00Z");
-    private static final GatewayProtocol.PlanRow ROW_A = new GatewayProtocol.PlanRow("edge-a", "fp32", 16,
+    private static final SchedulerEvent.PlannedNode ROW_A = new SchedulerEvent.PlannedNode("edge-a", "fp32", 16,
             Map.of("q", 8), 20, 4.0, 4.5, 800_000_000L, 2L << 30);
-    private static final GatewayProtocol.PlanRow ROW_B = new GatewayProtocol.PlanRow("edge-b", "nf4", 8,
+    private static final SchedulerEvent.PlannedNode ROW_B = new SchedulerEvent.PlannedNode("edge-b", "nf4", 8,
             Map.of("q", 4), 10, 4.0, 4.6, 300_000_000L, 1L << 30);
 
     static List<SchedulerEvent> events() {
@@ -49,7 +48,7 @@ class SchedulerEventJsonTest {
                 new SchedulerEvent.NodeRefused("job-1", "edge-c", "no data directory", T0),
                 new SchedulerEvent.NodePrepared("job-1", "edge-b", 300, Map.of(), 0, T0),
                 new SchedulerEvent.PlanChosen("job-1", List.of("0.q", "1.q"), 4.6, List.of(ROW_A, ROW_B),
-                        List.of(new GatewayProtocol.Excluded("edge-c", "nothing fits")), T0),
+                        List.of(new SchedulerEvent.LeftOut("edge-c", "nothing fits")), T0),
                 new SchedulerEvent.RoundOpened("job-1", 1, T0),
                 closed(1, 0, 9.0, T0.plusSeconds(10)),
                 closed(1, 1, 9.0, T0.plusSeconds(11)),
@@ -111,10 +110,10 @@ class SchedulerEventJsonTest {
         SchedulerState afterTwo = fold(events().subList(0, 13));
         JobEntry j = afterTwo.job("job-1");
         assertEquals(2, j.history().size());
-        GatewayProtocol.RoundMetrics r2 = j.history().get(1);
+        SchedulerState.RoundRecord r2 = j.history().get(1);
         assertEquals(11.0, r2.roundSeconds(), 1e-9, "opened at +12 s, last partition closed at +23 s");
         assertEquals(List.of(), r2.failures());
-        GatewayProtocol.NodeMetrics b = r2.nodes().get(1);
+        SchedulerState.NodeRecord b = r2.nodes().get(1);
         assertEquals("edge-b", b.nodeId());
         assertEquals(List.of(10.0, 10.0, 4.0), List.of(b.trainSeconds(), b.computeSeconds(), b.plannedSeconds()));
         assertEquals(1000, b.bytesUp(), "2 partitions x 500");
@@ -127,7 +126,7 @@ class SchedulerEventJsonTest {
         assertEquals(2.5, end.nodes().get("edge-b").slowdown(), 1e-12);
         assertEquals(false, end.nodes().get("edge-a").up());
         JobEntry cancelled = end.job("job-1");
-        assertEquals(GatewayProtocol.JobState.CANCELLED, cancelled.state());
+        assertEquals(io.fedpipe.round.RoundLoop.Phase.CANCELLED, cancelled.state());
         assertEquals(3, cancelled.round());
         assertEquals(List.of("edge-b"), cancelled.plannedNodes());
         assertEquals(Set.of("edge-b"), cancelled.prepared().keySet(), "edge-a left: it must prepare again");

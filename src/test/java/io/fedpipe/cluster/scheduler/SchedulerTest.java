@@ -1,13 +1,15 @@
 package io.fedpipe.cluster.scheduler;
 
+import io.fedpipe.cluster.protocol.SchedulerProtocol;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import io.fedpipe.cluster.gateway.GatewayProtocol;
-import io.fedpipe.cluster.gateway.GatewayProtocol.JobState;
+import io.fedpipe.cluster.protocol.GatewayProtocol;
+import io.fedpipe.cluster.protocol.GatewayProtocol.JobState;
 import io.fedpipe.cluster.gateway.JobFile;
 import io.fedpipe.cluster.node.ControlPlane;
 import io.fedpipe.cluster.persistence.PostgresSchema;
@@ -42,15 +44,15 @@ class SchedulerTest {
 
     private static final String PG_URL = "jdbc:postgresql://127.0.0.1:5432/test";
 
-    private static ActorRef<Scheduler.Command> scheduler(ActorTestKit kit) {
+    private static ActorRef<SchedulerProtocol.Command> scheduler(ActorTestKit kit) {
         return ControlPlane.get(kit.system()).scheduler().orElseThrow();
     }
 
     private static void awaitNodes(ActorTestKit kit, int withTrainer) {
-        TestProbe<Scheduler.NodeList> p = kit.createTestProbe();
+        TestProbe<SchedulerProtocol.NodeList> p = kit.createTestProbe();
         p.awaitAssert(StandIns.WAIT, () -> {
-            scheduler(kit).tell(new Scheduler.GetNodes(p.ref()));
-            Scheduler.NodeList nodes = p.receiveMessage(java.time.Duration.ofSeconds(3));
+            scheduler(kit).tell(new SchedulerProtocol.GetNodes(p.ref()));
+            SchedulerProtocol.NodeList nodes = p.receiveMessage(java.time.Duration.ofSeconds(3));
             assertEquals(withTrainer, nodes.nodes().stream().filter(n -> n.up() && n.trainer()).count(), nodes.toString());
             return null;
         });
@@ -59,7 +61,7 @@ class SchedulerTest {
     private static String submit(ActorTestKit kit, int rounds) {
         TestProbe<GatewayProtocol.Reply> reply = kit.createTestProbe();
         String id = "job-" + UUID.randomUUID().toString().substring(0, 8);
-        scheduler(kit).tell(new Scheduler.SubmitJob(JobFile.parse(StandIns.jobText(rounds), "test.conf", id), "test.conf",
+        scheduler(kit).tell(new SchedulerProtocol.SubmitJob(JobFile.parse(StandIns.jobText(rounds), "test.conf", id), "test.conf",
                 reply.ref()));
         assertEquals(new GatewayProtocol.JobAccepted(id), reply.receiveMessage(StandIns.WAIT));
         return id;
@@ -67,7 +69,7 @@ class SchedulerTest {
 
     private static GatewayProtocol.JobStatus status(ActorTestKit kit, String id) {
         TestProbe<GatewayProtocol.Reply> reply = kit.createTestProbe();
-        scheduler(kit).tell(new Scheduler.GetJob(id, reply.ref()));
+        scheduler(kit).tell(new SchedulerProtocol.GetJob(id, reply.ref()));
         return assertInstanceOf(GatewayProtocol.JobStatus.class, reply.receiveMessage(StandIns.WAIT));
     }
 
@@ -249,7 +251,7 @@ class SchedulerTest {
             TestProbe<GatewayProtocol.Reply> reply = kit.createTestProbe();
             String id = "job-" + UUID.randomUUID().toString().substring(0, 8);
             String text = StandIns.jobText(2).replace("round-timeout = 60s", "round-timeout = 1s");
-            scheduler(kit).tell(new Scheduler.SubmitJob(JobFile.parse(text, "test.conf", id), "test.conf", reply.ref()));
+            scheduler(kit).tell(new SchedulerProtocol.SubmitJob(JobFile.parse(text, "test.conf", id), "test.conf", reply.ref()));
             assertEquals(new GatewayProtocol.JobAccepted(id), reply.receiveMessage(StandIns.WAIT));
             List<OpenRound> r1 = opened(agg[0], 1);
             long closedAt = System.nanoTime();
@@ -300,9 +302,9 @@ class SchedulerTest {
             assertEquals(Set.of("edge-a"), nodesOf(r2.get(0)));
             assertEquals(0, inboxA.expectMessageClass(JobProtocol.PrepareJob.class, StandIns.WAIT).shard(),
                     "edge-a is asked whether its trainer still has the job");
-            TestProbe<Scheduler.NodeList> nodes = second.createTestProbe();
-            scheduler(second).tell(new Scheduler.GetNodes(nodes.ref()));
-            Scheduler.NodeView b = nodes.receiveMessage(StandIns.WAIT).nodes().stream()
+            TestProbe<SchedulerProtocol.NodeList> nodes = second.createTestProbe();
+            scheduler(second).tell(new SchedulerProtocol.GetNodes(nodes.ref()));
+            SchedulerProtocol.NodeView b = nodes.receiveMessage(StandIns.WAIT).nodes().stream()
                     .filter(n -> n.profile().nodeId().equals("edge-b")).findFirst().orElseThrow();
             assertEquals(false, b.up());
             assertEquals("did not register within 5 s of the scheduler's recovery", b.leftReason());
@@ -377,8 +379,8 @@ class SchedulerTest {
             assertEquals(2, recovered.round());
             assertEquals(1, recovered.history().size());
             assertEquals(0.9, recovered.history().get(0).nodes().get(0).loss(), 1e-12);
-            TestProbe<Scheduler.NodeList> nodes = second.createTestProbe();
-            scheduler(second).tell(new Scheduler.GetNodes(nodes.ref()));
+            TestProbe<SchedulerProtocol.NodeList> nodes = second.createTestProbe();
+            scheduler(second).tell(new SchedulerProtocol.GetNodes(nodes.ref()));
             assertEquals(List.of("edge-a", "edge-b"), nodes.receiveMessage(StandIns.WAIT).nodes().stream()
                     .map(n -> n.profile().nodeId()).toList(), "nodes recovered from the journal");
 

@@ -1,5 +1,8 @@
-package io.fedpipe.cluster.gateway;
+package io.fedpipe.cluster.protocol;
 
+import io.fedpipe.cluster.gateway.ClusterClientEndpoint;
+import io.fedpipe.cluster.gateway.GatewayClient;
+import io.fedpipe.cluster.gateway.JobFile;
 import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.wire.WireMessage;
 import io.fedpipe.core.MatrixId;
