@@ -1,6 +1,7 @@
 package io.fedpipe.simulation;
 
 import io.fedpipe.round.GlobalModel;
+import io.fedpipe.round.RoundLoop;
 import io.fedpipe.round.LocalRound;
 import io.fedpipe.round.NodeRoundPlan;
 import io.fedpipe.round.RoundEngine;
@@ -12,7 +13,6 @@ import ai.djl.ndarray.NDManager;
 import io.fedpipe.data.ClassificationDataset;
 import io.fedpipe.data.ClassificationTasks;
 import io.fedpipe.data.DatasetSplits;
-import io.fedpipe.importance.ImportanceSchedule;
 import io.fedpipe.importance.ImportanceSelection;
 import io.fedpipe.core.MatrixId;
 import io.fedpipe.model.PretrainedModels;
@@ -86,7 +86,7 @@ public final class ExperimentRunner {
                     : new ClassifierLocalRound(models, manager, spec.lr(), spec.warmup());
             InProcessSimulator simulator = new InProcessSimulator(engine, local, models, nodes, validation);
             List<PlanRecord> planRecords = new ArrayList<>();
-            InProcessSimulator.RoundPlanning planning;
+            SimulatedJob.Planning planning;
             ModelShape modelShape = ModelShape.of(spec.model(), weights.config());
             if (spec.planner() == null) {
                 List<NodeRoundPlan> plans = specNodes.stream().map(n -> n.plan(matrices)).toList();
@@ -104,23 +104,27 @@ public final class ExperimentRunner {
                     }
                     memory.put(p.nodeId(), bytes);
                 }
-                planning = (round, global) -> new InProcessSimulator.Planned(plans, Map.of(), memory);
+                SimulatedJob.RoundPlans fixed = new SimulatedJob.RoundPlans(plans, memory, Map.of());
+                planning = (round, nodeIds, slowdowns) -> fixed;
             } else {
                 PlannedCluster cluster = new PlannedCluster(modelShape, spec.planner(), spec.maxLength(), specNodes,
                         sizes);
                 planning = new FedPipePlanning(spec, models, manager, nodes, List.copyOf(matrices), cluster,
-                        planRecords);
+                        planRecords, simulator::global);
             }
-            List<RoundReport> reports = simulator.run(spec.rounds(), spec.maxSeconds(), planning, manager, progress);
+            int refreshEvery = spec.importance() == null ? 0 : spec.importance().refreshEvery();
+            List<RoundReport> reports = simulator.run(RoundLoop.Policy.of(spec.rounds(), refreshEvery), spec.maxSeconds(),
+                    planning, manager, progress);
             return new Result(reports, sizes, validation.size(), train.numLabels(), planRecords);
         }
     }
 
     /**
-     * FedPipe's stages 1 and 2 in the loop: probe and select when due, then plan; the same plan is
-     * kept between refreshes.
+     * FedPipe's stages 1 and 2 as the round loop asks for them: probe importance on every node (before
+     * round 1, and again when the loop refreshes it), select, and plan the selected matrices over the
+     * nodes the loop names, each scaled down by the slowdown it proved.
      */
-    private static final class FedPipePlanning implements InProcessSimulator.RoundPlanning {
+    private static final class FedPipePlanning implements SimulatedJob.Planning {
         private final ExperimentSpec spec;
         private final AdaptedClassifiers models;
         private final NDManager manager;
@@ -128,12 +132,12 @@ public final class ExperimentRunner {
         private final List<MatrixId> candidates;
         private final PlannedCluster cluster;
         private final List<PlanRecord> records;
-        private List<NodeRoundPlan> current;
-        private Map<String, Long> memory;
+        private final java.util.function.Supplier<GlobalModel> global;
+        private List<MatrixId> selected;
 
         FedPipePlanning(ExperimentSpec spec, AdaptedClassifiers models, NDManager manager,
                 List<InProcessSimulator.SimNode> nodes, List<MatrixId> candidates, PlannedCluster cluster,
-                List<PlanRecord> records) {
+                List<PlanRecord> records, java.util.function.Supplier<GlobalModel> global) {
             this.spec = spec;
             this.models = models;
             this.manager = manager;
@@ -141,40 +145,52 @@ public final class ExperimentRunner {
             this.candidates = candidates;
             this.cluster = cluster;
             this.records = records;
+            this.global = global;
+            this.selected = candidates;
         }
 
         @Override
-        public InProcessSimulator.Planned plan(int round, GlobalModel global) {
+        public Map<String, Double> probe(int beforeRound, Set<String> nodeIds) {
             ExperimentSpec.ImportanceSpec importance = spec.importance();
-            boolean probe = importance != null && (round == 0
-                    || importance.refreshEvery() > 0 && new ImportanceSchedule(importance.refreshEvery()).refreshesAt(round));
-            if (current != null && !probe) {
-                return new InProcessSimulator.Planned(current, Map.of(), memory);
+            if (importance == null) {
+                return Map.of();
             }
-            List<MatrixId> selected = candidates;
+            // Each node probes as it would train every candidate: the bits and batch of a plan for all of them.
+            Plan all = cluster.plan(candidates);
+            List<ClassifierImportance.Scores> scores = new ArrayList<>();
             Map<String, Double> setup = new TreeMap<>();
-            if (probe) {
-                // Each node probes as it would train every candidate: the bits and batch of a plan for all of them.
-                Plan all = cluster.plan(candidates);
-                List<ClassifierImportance.Scores> scores = new ArrayList<>();
-                for (InProcessSimulator.SimNode n : nodes) {
-                    Plan.NodePlan p = all.node(n.id());
-                    ClassifierImportance.Scores s = ClassifierImportance.probe(models, manager, n.id(), n.data(),
-                            candidates, global.dense(), p.bits().configName(), importance.probeRank(),
-                            importance.probeSteps(), p.batch(), spec.lr(), spec.seed() + round);
-                    scores.add(s);
-                    setup.put(n.id(), s.computeSeconds());
+            int round = beforeRound - 1;
+            for (InProcessSimulator.SimNode n : nodes) {
+                if (!nodeIds.contains(n.id())) {
+                    continue;
                 }
-                selected = select(scores, importance.matrices());
+                Plan.NodePlan p = all.node(n.id());
+                ClassifierImportance.Scores s = ClassifierImportance.probe(models, manager, n.id(), n.data(),
+                        candidates, global.get().dense(), p.bits().configName(), importance.probeRank(),
+                        importance.probeSteps(), p.batch(), spec.lr(), spec.seed() + round);
+                scores.add(s);
+                setup.put(n.id(), s.computeSeconds());
             }
-            Plan plan = cluster.plan(selected);
-            records.add(new PlanRecord(round, plan, List.copyOf(selected)));
-            current = PlannedCluster.roundPlans(plan, selected);
-            memory = new TreeMap<>();
+            selected = select(scores, importance.matrices());
+            return setup;
+        }
+
+        @Override
+        public SimulatedJob.RoundPlans plan(int beforeRound, Set<String> nodeIds, Map<String, Double> slowdowns) {
+            Plan plan;
+            try {
+                plan = cluster.plan(selected, nodeIds, slowdowns);
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+            records.add(new PlanRecord(beforeRound - 1, plan, List.copyOf(selected)));
+            Map<String, Long> memory = new TreeMap<>();
+            Map<String, Double> planned = new TreeMap<>();
             for (Plan.NodePlan n : plan.nodes()) {
                 memory.put(n.node(), n.memory().total());
+                planned.put(n.node(), n.finishSeconds());
             }
-            return new InProcessSimulator.Planned(current, setup, memory);
+            return new SimulatedJob.RoundPlans(PlannedCluster.roundPlans(plan, selected), memory, planned);
         }
     }
 

@@ -22,6 +22,9 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
+import java.util.Set;
+import java.util.TreeSet;
+import io.fedpipe.round.RoundLoop;
 
 /**
  * Runs a federated job in one JVM: every round, each node's {@link LocalRound} runs in turn (one
@@ -43,35 +46,13 @@ public final class InProcessSimulator {
     /** A simulated node: its id, private data and emulated resources. */
     public record SimNode(String id, ClassificationDataset data, Emulation emulation) {}
 
-    /**
-     * Decides each round's plans from the global model so far; may do work first (FedPipe's
-     * importance probe), whose measured seconds per node it returns to be emulated.
-     */
-    @FunctionalInterface
-    public interface RoundPlanning {
-        Planned plan(int round, GlobalModel global);
-    }
-
-    /**
-     * @param plans          one plan per participating node
-     * @param setupSeconds   measured compute seconds per node spent deciding them (absent: none)
-     * @param memoryBytes    modelled peak training memory per node for its plan (absent: unknown);
-     *                       one process cannot measure each simulated node's peak, as the nodes share
-     *                       its allocator
-     */
-    public record Planned(List<NodeRoundPlan> plans, Map<String, Double> setupSeconds, Map<String, Long> memoryBytes) {
-        public Planned {
-            plans = List.copyOf(plans);
-            setupSeconds = Map.copyOf(setupSeconds);
-            memoryBytes = Map.copyOf(memoryBytes);
-        }
-    }
-
     private final RoundEngine engine;
     private final LocalRound local;
     private final AdaptedClassifiers models;
     private final List<SimNode> nodes;
     private final ClassificationDataset validation;
+    /** The global model so far (the importance probe starts from it); the run's own state. */
+    private GlobalModel global;
 
     public InProcessSimulator(RoundEngine engine, LocalRound local, AdaptedClassifiers models, List<SimNode> nodes,
             ClassificationDataset validation) {
@@ -85,59 +66,69 @@ public final class InProcessSimulator {
         this.validation = validation;
     }
 
+    /** The global model after the last round run (the initial one before the first). */
+    public GlobalModel global() {
+        return global != null ? global : GlobalModel.initial(models.initialHead());
+    }
+
+    /** Runs {@code rounds} rounds from a fresh head and no adapters, every node with its fixed plan. */
+    public List<RoundReport> run(int rounds, List<NodeRoundPlan> plans, NDManager manager) {
+        SimulatedJob.RoundPlans fixed = new SimulatedJob.RoundPlans(plans, Map.of(), Map.of());
+        return run(RoundLoop.Policy.of(rounds, 0), Double.POSITIVE_INFINITY, (r, n, s) -> fixed, manager, r -> { });
+    }
+
     /**
-     * Runs {@code rounds} rounds from a fresh head and no adapters.
+     * Runs the job's rounds as the {@link RoundLoop} decides them ({@link SimulatedJob}), every node
+     * taking part, and no round after the emulated clock reached {@code maxEmulatedSeconds}; tells
+     * {@code progress} about each report as soon as it is made.
      *
-     * @param plans the plan of each round (called once per round, so it may re-plan), one entry per node
      * @return round 0 (the untrained start) and one report per round
      */
-    public List<RoundReport> run(int rounds, IntFunction<List<NodeRoundPlan>> plans, NDManager manager) {
-        return run(rounds, (round, global) -> new Planned(plans.apply(round), Map.of(), Map.of()), manager);
+    public List<RoundReport> run(RoundLoop.Policy policy, double maxEmulatedSeconds, SimulatedJob.Planning planning,
+            NDManager manager, Consumer<RoundReport> progress) {
+        Set<String> all = new TreeSet<>();
+        nodes.forEach(n -> all.add(n.id()));
+        return run(policy, maxEmulatedSeconds, planning, r -> all, manager, progress);
     }
 
-    /** Runs {@code rounds} rounds, asking {@code planning} for each round's plans. */
-    public List<RoundReport> run(int rounds, RoundPlanning planning, NDManager manager) {
-        return run(rounds, Double.POSITIVE_INFINITY, planning, manager);
-    }
-
-    /**
-     * Runs at most {@code rounds} rounds, and no round after the emulated clock reached
-     * {@code maxEmulatedSeconds}: methods compared at equal (emulated) time rather than equal rounds.
-     */
-    public List<RoundReport> run(int rounds, double maxEmulatedSeconds, RoundPlanning planning, NDManager manager) {
-        return run(rounds, maxEmulatedSeconds, planning, manager, r -> { });
-    }
-
-    /** As above, telling {@code progress} about each report as soon as it is made (round 0 included). */
-    public List<RoundReport> run(int rounds, double maxEmulatedSeconds, RoundPlanning planning, NDManager manager,
-            Consumer<RoundReport> progress) {
-        if (!(maxEmulatedSeconds > 0)) {
-            throw new IllegalArgumentException("the emulated time limit must be positive: " + maxEmulatedSeconds);
-        }
-        GlobalModel global = GlobalModel.initial(models.initialHead());
+    /** As above, with {@code available} saying which nodes are there before each round (scripted churn). */
+    public List<RoundReport> run(RoundLoop.Policy policy, double maxEmulatedSeconds, SimulatedJob.Planning planning,
+            IntFunction<Set<String>> available, NDManager manager, Consumer<RoundReport> progress) {
+        global = GlobalModel.initial(models.initialHead());
         VirtualClock clock = new VirtualClock();
         List<RoundReport> reports = new ArrayList<>();
         ClassificationMetrics start = models.evaluate(manager, global, validation);
         reports.add(new RoundReport(0, start.accuracy(), start.macroF1(), 0, 0, Map.of(), List.of(), List.of()));
         progress.accept(reports.get(0));
-        for (int round = 0; round < rounds && clock.elapsed() < maxEmulatedSeconds; round++) {
-            Planned planned = planning.plan(round, global);
-            RoundStep step = runRound(round, engine.configure(round, planned.plans()), planned, global);
+        SimulatedJob.Rounds rounds = (round, plans, setup) -> {
+            // The engine counts rounds done (round 0 first), as the aggregator does: it seeds the batches.
+            int index = round - 1;
+            RoundStep step = runRound(index, engine.configure(index, plans.plans()), plans, setup, global);
             global = step.outcome.global();
             double roundSeconds = step.nodes.values().stream().filter(n -> n.bytesUp() > 0)
                     .mapToDouble(RoundReport.NodeReport::emulatedSeconds).max().orElse(0);
             double elapsed = clock.advance(roundSeconds);
             ClassificationMetrics m = models.evaluate(manager, global, validation);
-            reports.add(new RoundReport(round + 1, m.accuracy(), m.macroF1(), roundSeconds, elapsed, step.nodes,
+            reports.add(new RoundReport(round, m.accuracy(), m.macroF1(), roundSeconds, elapsed, step.nodes,
                     step.outcome.result().rejected(), step.outcome.result().failures()));
             progress.accept(reports.get(reports.size() - 1));
-        }
+            Map<String, RoundLoop.NodeTime> times = new TreeMap<>();
+            step.nodes.forEach((id, n) -> {
+                Double planned = plans.plannedSeconds().get(id);
+                if (planned != null && n.bytesUp() > 0) {
+                    times.put(id, new RoundLoop.NodeTime(n.emulatedSeconds() - n.setupSeconds(), planned));
+                }
+            });
+            return new SimulatedJob.RoundResult(times, !step.outcome.result().failures().isEmpty(), roundSeconds);
+        };
+        new SimulatedJob(policy, planning, available).run(rounds, maxEmulatedSeconds);
         return reports;
     }
 
     private record RoundStep(RoundEngine.Outcome outcome, Map<String, RoundReport.NodeReport> nodes) {}
 
-    private RoundStep runRound(int round, List<NodeRoundPlan> plans, Planned planned, GlobalModel global) {
+    private RoundStep runRound(int round, List<NodeRoundPlan> plans, SimulatedJob.RoundPlans planned,
+            Map<String, Double> setup, GlobalModel global) {
         Map<String, SimNode> byId = new LinkedHashMap<>();
         nodes.forEach(n -> byId.put(n.id(), n));
         List<NodeAssignment> sent = new ArrayList<>();
@@ -151,7 +142,7 @@ public final class InProcessSimulator {
             }
             NodeAssignment assignment = engine.assign(round, plan, global);
             sent.add(assignment);
-            double setupSeconds = planned.setupSeconds().getOrDefault(node.id(), 0.0) / node.emulation().computeScale();
+            double setupSeconds = setup.getOrDefault(node.id(), 0.0) / node.emulation().computeScale();
             long memory = planned.memoryBytes().getOrDefault(node.id(), -1L);
             try {
                 LocalResult r = local.run(assignment, node.data());

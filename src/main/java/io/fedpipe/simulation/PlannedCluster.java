@@ -17,6 +17,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -68,6 +69,26 @@ public final class PlannedCluster {
                 .withObjective(spec.idleTolerance(), spec.workWeight(), spec.roundStretch())
                 .withMatrices(new TreeSet<>(selected));
         return Planner.plan(shape, nodes, policy);
+    }
+
+    /**
+     * The plan over the nodes in {@code nodeIds} only, each {@code slowdowns} times slower than its
+     * compute scale says (the round loop's re-plan after a node left or ran slow).
+     */
+    public Plan plan(Collection<MatrixId> selected, Set<String> nodeIds, Map<String, Double> slowdowns) {
+        List<NodeSpec> chosen = new ArrayList<>();
+        for (NodeSpec n : nodes) {
+            if (nodeIds.contains(n.name())) {
+                double slowdown = slowdowns.getOrDefault(n.name(), 1.0);
+                chosen.add(new NodeSpec(n.name(), n.device(), n.memoryBytes(), n.computeScale() / slowdown,
+                        n.uplinkMbps(), n.downlinkMbps(), n.dataSize()));
+            }
+        }
+        PlanningPolicy policy = PlanningPolicy.defaults(seq)
+                .withChoices(spec.formats(), spec.batches(), spec.ranks(), spec.minSteps(), spec.maxSteps())
+                .withObjective(spec.idleTolerance(), spec.workWeight(), spec.roundStretch())
+                .withMatrices(new TreeSet<>(selected));
+        return Planner.plan(shape, chosen, policy);
     }
 
     /** The plan's rows as round plans: the node's rank on every selected matrix. */

@@ -177,7 +177,7 @@ class FullFineTuneTest {
                 new InProcessSimulator.SimNode("b", slice(32, 64), Emulation.of(0.5, 100)));
         List<NodeRoundPlan> plans = List.of(plan("a", 2), plan("b", 2));
         List<RoundReport> reports = new InProcessSimulator(engine, local(), models, nodes, validation)
-                .run(1, round -> plans, manager);
+                .run(1, plans, manager);
         RoundReport round = reports.get(1);
         System.out.printf("FT simulated: accuracy %.3f -> %.3f, nodes %s%n", reports.get(0).accuracy(),
                 round.accuracy(), round.nodes());

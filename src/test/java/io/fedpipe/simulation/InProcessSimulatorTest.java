@@ -108,7 +108,7 @@ class InProcessSimulatorTest {
                 return assignment.round() == 1 && assignment.nodeId().equals("c") ? poisoned(r) : r;
             };
             reports = new InProcessSimulator(engine, withPoison, models, nodes, splits.validation())
-                    .run(2, round -> plans, manager);
+                    .run(2, plans, manager);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         for (RoundReport r : reports) {

@@ -166,7 +166,7 @@ class DataPlaneJobTest {
                 return honest.run(a, data);
             };
             List<RoundReport> reports = new InProcessSimulator(engine, local, models, nodes, validation)
-                    .run(job.rounds(), round -> plans(), manager);
+                    .run(job.rounds(), plans(), manager);
             return new Simulated(strategy.last(), reports);
         }
     }

@@ -288,7 +288,7 @@ class ClusterJobEndToEndTest {
                     train.numLabels(), 8, SEED);
             RoundEngine engine = new RoundEngine(strategy, 8, models.shapes(EnumSet.of(LoraTarget.Q, LoraTarget.V)));
             ClassifierLocalRound local = new ClassifierLocalRound(models, manager, 5e-3f, 1);
-            new InProcessSimulator(engine, local, models, nodes, validation).run(2, round -> plans, manager);
+            new InProcessSimulator(engine, local, models, nodes, validation).run(2, plans, manager);
         }
         return strategy.last();
     }
