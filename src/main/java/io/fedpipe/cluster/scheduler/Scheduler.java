@@ -43,7 +43,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  */
 public final class Scheduler extends EventSourcedBehavior<Command, SchedulerEvent, SchedulerState> {
 
-    private record FromDataPlane(JobProtocol.SchedulerEvent event) implements Command {}
+    /** A trainer's or a partition's answer (through the message adapter the data plane replies to). */
+    record FromDataPlane(JobProtocol.SchedulerEvent event) implements Command {}
 
     /** Preparation is over for the job: it starts with the nodes that prepared it. */
     record PrepareTimedOut(String jobId) implements Command {}
