@@ -1,6 +1,7 @@
 package io.fedpipe.cluster.protocol;
 
 import io.fedpipe.cluster.config.NodeRole;
+import io.fedpipe.round.Emulation;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Set;
@@ -42,6 +43,11 @@ public record NodeProfile(String nodeId, Set<NodeRole> roles, long memoryBytes, 
             throw new IllegalArgumentException("node " + nodeId + ": threads must be >= 1: " + threads);
         }
         roles = Collections.unmodifiableSet(EnumSet.copyOf(roles));
+    }
+
+    /** The node's declared speed and links as the emulation's figures (Mbit/s are 10⁶ bit/s). */
+    public Emulation emulation() {
+        return new Emulation(computeScale, uplinkMbps * 1e6, downlinkMbps * 1e6);
     }
 
     public boolean has(NodeRole role) {
