@@ -3,6 +3,7 @@ package io.fedpipe.cluster.dataplane;
 import io.fedpipe.cluster.InJvmCluster;
 import io.fedpipe.cluster.RecordingStrategy;
 
+import static io.fedpipe.cluster.DataPlaneFixtures.maxDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -407,15 +408,5 @@ class DataPlaneJobTest {
             }
             return null;
         });
-    }
-
-    private static double maxDiff(HostTensor a, HostTensor b) {
-        assertTrue(java.util.Arrays.equals(a.shape(), b.shape()),
-                java.util.Arrays.toString(a.shape()) + " vs " + java.util.Arrays.toString(b.shape()));
-        double m = 0;
-        for (int i = 0; i < a.data().length; i++) {
-            m = Math.max(m, Math.abs(a.data()[i] - b.data()[i]));
-        }
-        return m;
     }
 }
