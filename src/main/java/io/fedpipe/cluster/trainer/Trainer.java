@@ -1,5 +1,6 @@
 package io.fedpipe.cluster.trainer;
 
+import ai.djl.Device;
 import io.fedpipe.aggregation.Failure;
 import io.fedpipe.cluster.protocol.JobProtocol.FinishJob;
 import io.fedpipe.cluster.protocol.JobProtocol.JobPrepared;
@@ -78,13 +79,15 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
 
     private record SendUploads(String jobId, int round) implements TrainerCommand {}
 
-    public static Behavior<TrainerCommand> create(NodeProfile profile, Path dataDir) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Trainer(ctx, timers, profile, dataDir)));
+    /** @param device where the node's models live ({@code TrainerSettings.resolveDevice}) */
+    public static Behavior<TrainerCommand> create(NodeProfile profile, Path dataDir, Device device) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Trainer(ctx, timers, profile, dataDir, device)));
     }
 
     private final TimerScheduler<TrainerCommand> timers;
     private final NodeProfile profile;
     private final Path dataDir;
+    private final Device device;
     private final Executor djl;
     private final Map<String, TrainerJob> jobs = new HashMap<>();
     private final Set<String> preparing = new HashSet<>();
@@ -95,11 +98,12 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
     private RoundSlices.Round training;
 
     private Trainer(ActorContext<TrainerCommand> ctx, TimerScheduler<TrainerCommand> timers, NodeProfile profile,
-            Path dataDir) {
+            Path dataDir, Device device) {
         super(ctx);
         this.timers = timers;
         this.profile = profile;
         this.dataDir = dataDir;
+        this.device = device;
         this.djl = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(DISPATCHER));
         ctx.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, ctx.getSelf()));
         this.registration = ctx.spawn(SchedulerRegistration.create(profile, ctx.getSelf()), "scheduler-registration");
@@ -140,7 +144,7 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
             return this;
         }
         CompletableFuture<TrainerJob.Loaded> work = CompletableFuture.supplyAsync(JobInputs.unchecked(
-                () -> TrainerJob.prepare(cmd, profile.nodeId(), dataDir, profile.threads())), djl);
+                () -> TrainerJob.prepare(cmd, profile.nodeId(), dataDir, profile.threads(), device)), djl);
         getContext().pipeToSelf(work, (loaded, error) -> new PrepareDone(cmd, loaded, error));
         return this;
     }
