@@ -4,6 +4,7 @@ import ai.djl.Device;
 import com.typesafe.config.Config;
 import io.fedpipe.cluster.aggregator.Aggregator;
 import io.fedpipe.core.NodeResources;
+import io.fedpipe.profile.MeasuredProfile;
 import io.fedpipe.cluster.config.NodeRole;
 import io.fedpipe.cluster.config.NodeSettings;
 import io.fedpipe.cluster.config.SeedNode;
@@ -99,8 +100,11 @@ public final class FedPipeNode {
     /** What this node tells the scheduler about itself. */
     public static NodeProfile profile(NodeSettings settings) {
         NodeResources r = settings.resources();
+        MeasuredProfile p = settings.profile();
+        NodeProfile.Measured measured = p == null ? null
+                : new NodeProfile.Measured(p.fp32Tflops(), p.halfUtilizationTokens(), p.slowdown());
         return new NodeProfile(settings.name(), settings.roles(), r.memoryBytes(), r.uplinkMbps(), r.downlinkMbps(),
-                r.computeScale(), r.threads());
+                r.computeScale(), r.threads(), measured);
     }
 
     /** The seed addresses of {@code settings}, for callers that join by themselves. */

@@ -16,6 +16,7 @@ import io.fedpipe.planning.NodeSpec;
 import io.fedpipe.planning.Plan;
 import io.fedpipe.planning.Planner;
 import io.fedpipe.planning.PlanningPolicy;
+import io.fedpipe.profile.MeasuredDevice;
 import io.fedpipe.quant.QuantFormat;
 import io.fedpipe.round.NodeRoundPlan;
 import io.fedpipe.simulation.PlannedCluster;
@@ -25,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -126,11 +128,14 @@ public final class JobPlanning {
         return ids.isEmpty() ? p : p.withMatrices(ids);
     }
 
-    /** Plans {@code nodes} (sorted by id for a deterministic plan); throws when no node can train. */
+    /**
+     * Plans {@code nodes} (sorted by id for a deterministic plan); throws when no node can train. A
+     * node with a measured profile is planned on its own fitted device, the others on {@code device}.
+     */
     public static Result plan(JobDefinition job, List<String> selected, List<NodeInput> nodes, String device) {
         DevicePreset preset = DevicePreset.preset(device);
         List<NodeSpec> specs = nodes.stream().sorted(Comparator.comparing(n -> n.profile().nodeId()))
-                .map(n -> new NodeSpec(n.profile().nodeId(), preset, n.profile().memoryBytes(),
+                .map(n -> new NodeSpec(n.profile().nodeId(), device(n.profile(), preset), n.profile().memoryBytes(),
                         n.profile().computeScale() / n.slowdown(), n.profile().uplinkMbps(), n.profile().downlinkMbps(),
                         n.dataSize()))
                 .toList();
@@ -139,6 +144,18 @@ public final class JobPlanning {
                 n.ranks(), n.steps(), n.computeSeconds(), n.finishSeconds(), n.memory().total(), n.memoryBudget())).toList();
         List<Excluded> excluded = plan.excluded().stream().map(e -> new Excluded(e.node(), e.reason())).toList();
         return new Result(plan.roundSeconds(), rows, excluded);
+    }
+
+    /** The node's measured device ({@link MeasuredDevice}), or {@code preset} when it sent none. */
+    static DevicePreset device(NodeProfile node, DevicePreset preset) {
+        NodeProfile.Measured m = node.measured();
+        if (m == null) {
+            return preset;
+        }
+        Map<QuantFormat, Double> slowdown = new EnumMap<>(QuantFormat.class);
+        m.slowdown().forEach((bits, s) -> slowdown.put(QuantFormat.parse(bits), s));
+        return MeasuredDevice.preset("measured:" + node.nodeId(), node.memoryBytes(), m.fp32Tflops(),
+                m.halfUtilizationTokens(), slowdown);
     }
 
     /** The plan's rows as the data plane's round plans: each node's rank on every selected matrix. */

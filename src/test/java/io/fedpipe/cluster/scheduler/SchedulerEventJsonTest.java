@@ -64,7 +64,8 @@ class SchedulerEventJsonTest {
                 new SchedulerEvent.RoundResumed("job-1", 3, T0.plusSeconds(26)),
                 new SchedulerEvent.JobCancelled("job-1", "cancelled by a user", T0.plusSeconds(30)),
                 new SchedulerEvent.JobFinished("job-2", T0),
-                new SchedulerEvent.JobFailed("job-3", "planning failed: nothing fits", T0));
+                new SchedulerEvent.JobFailed("job-3", "planning failed: nothing fits", T0),
+                new SchedulerEvent.NodeJoined(WireSamples.measuredProfile("edge-m"), T0.plusSeconds(40)));
     }
 
     /** Partition {@code p} closed {@code round}: edge-a on plan (3 s of 4), edge-b at {@code bSeconds} (plan 4 s). */
