@@ -38,8 +38,9 @@ import java.util.TreeSet;
  * The scheduler's brain as pure functions: which matrices a job adapts (importance), and the
  * per-node plan (the {@link Planner}) for the nodes that prepared it. Nodes are described to the
  * planner as {@code PlannedCluster} does for a simulation: one device preset (this machine's
- * {@code cpu-2core} by default) scaled by each node's compute scale, its memory budget, links
- * and data size; a node that proved slower than declared is scaled down by its measured slowdown.
+ * {@code cpu-2core} by default), or the node's own measured device when it registered with a
+ * profile, scaled by each node's compute scale, its memory budget, links and data size; a node
+ * that proved slower than declared is scaled down by its measured slowdown.
  */
 public final class JobPlanning {
 

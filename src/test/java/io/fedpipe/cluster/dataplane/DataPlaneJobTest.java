@@ -190,7 +190,7 @@ class DataPlaneJobTest {
         }
         Map<String, Integer> examples = new HashMap<>();
         for (int i = 0; i < NODES.size(); i++) {
-            JobPrepared p = (JobPrepared) scheduler.expectMessageClass(JobPrepared.class, WAIT);
+            JobPrepared p = scheduler.expectMessageClass(JobPrepared.class, WAIT);
             examples.put(p.nodeId(), p.trainExamples());
         }
         // The shards of the simulator's split: 120 examples over 3 IID nodes.
@@ -341,7 +341,7 @@ class DataPlaneJobTest {
     private static Map<Integer, RoundAssignment> slicesOf(TestProbe<TrainerCommand> mallory) {
         Map<Integer, RoundAssignment> slices = new HashMap<>();
         for (int i = 0; i < 2; i++) {
-            RoundAssignment a = (RoundAssignment) mallory.expectMessageClass(RoundAssignment.class, WAIT);
+            RoundAssignment a = mallory.expectMessageClass(RoundAssignment.class, WAIT);
             slices.put(a.partition(), a);
         }
         return slices;
