@@ -85,6 +85,25 @@ class SchedulerEventJsonTest {
     }
 
     @Test
+    void aNodeJoinedJournaledBeforeMeasuredProfilesReadsBackWithoutOne() {
+        ActorTestKit kit = ActorTestKit.create("json-old", NodeConfig.layered(ConfigFactory.parseString(
+                "pekko.actor.provider = local\nfedpipe.node.data-dir = \"" + dir + "\"")));
+        try {
+            Serialization serialization = SerializationExtension.get(kit.system());
+            SchedulerEvent joined = new SchedulerEvent.NodeJoined(WireSamples.profile("edge-a"), T0);
+            Serializer s = serialization.findSerializerFor(joined);
+            String json = new String(serialization.serialize(joined).get(), java.nio.charset.StandardCharsets.UTF_8);
+            String old = json.replace(",\"measured\":null", "");
+            assertTrue(json.contains("\"measured\":null") && !old.contains("measured"), json);
+            Object back = serialization.deserialize(old.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    s.identifier(), Serializers.manifestFor(s, joined)).get();
+            assertEquals(joined, back);
+        } finally {
+            kit.shutdownTestKit();
+        }
+    }
+
+    @Test
     void everyEventAndTheSnapshotRoundTripThroughJackson() {
         ActorTestKit kit = ActorTestKit.create("json", NodeConfig.layered(ConfigFactory.parseString(
                 "pekko.actor.provider = local\nfedpipe.node.data-dir = \"" + dir + "\"")));
