@@ -41,8 +41,8 @@ final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "What to benchmark: step, profile or cluster")
     String what;
 
-    @Option(names = "--out", defaultValue = "out/bench-cluster",
-            description = "Output directory of 'bench cluster' (node logs). Default: ${DEFAULT-VALUE}")
+    @Option(names = "--out", description = "'bench cluster': output directory (node logs), default out/bench-cluster. "
+            + "'bench profile': write the fitted profile to this JSON file, for a node's fedpipe.node.profile.")
     Path out;
 
     @Option(names = "--job", description = "The job of 'bench cluster'. Default: jobs/demo.conf with 3 rounds.")
@@ -86,10 +86,11 @@ final class BenchCommand implements Callable<Integer> {
             if (t.size() != 1 || t.get(0) < 1) {
                 throw new IllegalArgumentException("bench profile runs at one thread count, got --threads " + t);
             }
-            return ProfileBench.run(spec.commandLine().getOut(), model, seq, t.get(0), steps == null ? 5 : steps, json);
+            return ProfileBench.run(spec.commandLine().getOut(), model, seq, t.get(0), steps == null ? 5 : steps, json,
+                    out);
         }
         if (what.equals("cluster")) {
-            return ClusterBench.run(spec.commandLine().getOut(), out, job != null ? job : DemoCommand.defaultJob(),
+            return ClusterBench.run(spec.commandLine().getOut(), out != null ? out : Path.of("out/bench-cluster"), job != null ? job : DemoCommand.defaultJob(),
                     rounds != null ? rounds : 3);
         }
         if (!what.equals("step")) {

@@ -9,12 +9,14 @@ import io.fedpipe.model.PretrainedModels;
 import io.fedpipe.model.TransformerWeights;
 import io.fedpipe.profile.FittedCostModel;
 import io.fedpipe.profile.MeasuredDevice;
+import io.fedpipe.profile.MeasuredProfile;
 import io.fedpipe.profile.MemoryWorker;
 import io.fedpipe.profile.NodeProfile;
 import io.fedpipe.profile.NodeProfiler;
 import io.fedpipe.profile.ProfilePoint;
 import io.fedpipe.quant.QuantFormat;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -49,7 +51,9 @@ final class ProfileBench {
 
     private ProfileBench() {}
 
-    static int run(PrintWriter out, String model, int seq, int threads, int timedSteps, boolean json) throws Exception {
+    /** @param profileFile where to write the wall-clock fit as a {@link MeasuredProfile}, or null */
+    static int run(PrintWriter out, String model, int seq, int threads, int timedSteps, boolean json, Path profileFile)
+            throws Exception {
         if (!model.equalsIgnoreCase(PretrainedModels.MINILM_L6)) {
             throw new IllegalArgumentException("bench profile measures " + PretrainedModels.MINILM_L6 + " only, not '" + model + "'");
         }
@@ -80,6 +84,10 @@ final class ProfileBench {
                 && profile.timings().stream().allMatch(t -> !t.cpuSeconds().isEmpty());
         Clocked cpu = hasCpu && threads == 1 ? Clocked.of(profile.onCpuClock(),
                 heldOut.stream().map(NodeProfile.StepTiming::onCpuClock).toList(), profiler) : null;
+        if (profileFile != null) {
+            // Wall clock: the planner predicts the wall time of a round on this node.
+            MeasuredProfile.of(profile, wall.device(), wall.flopsFit()).write(profileFile);
+        }
         if (json) {
             ObjectMapper mapper = new ObjectMapper();
             ObjectNode o = mapper.createObjectNode();
@@ -125,6 +133,9 @@ final class ProfileBench {
         wall.summary(out, "wall");
         if (cpu != null) {
             cpu.summary(out, "cpu ");
+        }
+        if (profileFile != null) {
+            out.println("wrote " + profileFile + " (fedpipe.node.profile of this node)");
         }
         out.flush();
         return 0;

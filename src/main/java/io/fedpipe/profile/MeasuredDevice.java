@@ -77,9 +77,16 @@ public record MeasuredDevice(DevicePreset preset, double halfUtilizationTokens) 
         for (QuantFormat f : QuantFormat.values()) {
             slowdown.putIfAbsent(f, worst);
         }
-        double tflops = 1 / reference / 1e12;
-        DevicePreset preset = new DevicePreset(name, memoryBytes, tflops, 0, 1.0, bestH, 0, FLOAT_BYTES, slowdown);
-        return new MeasuredDevice(preset, bestH);
+        return new MeasuredDevice(preset(name, memoryBytes, 1 / reference / 1e12, bestH, slowdown), bestH);
+    }
+
+    /**
+     * The planner device of fitted figures: the effective FP32 rate at mfu 1, h, and a slowdown for
+     * every format; no 16-bit compute path and no reserve (the budget is the node's own figure).
+     */
+    public static DevicePreset preset(String name, long memoryBytes, double fp32Tflops, double halfUtilizationTokens,
+            Map<QuantFormat, Double> slowdown) {
+        return new DevicePreset(name, memoryBytes, fp32Tflops, 0, 1.0, halfUtilizationTokens, 0, FLOAT_BYTES, slowdown);
     }
 
     /** x = FLOPs·(1 + h/tok): the planner's form for fixed h. */

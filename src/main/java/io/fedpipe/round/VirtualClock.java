@@ -21,12 +21,28 @@ public final class VirtualClock {
 
     /** A node's emulated seconds for one round. */
     public static double nodeSeconds(double measuredComputeSeconds, long bytesDown, long bytesUp, Emulation e) {
+        check(measuredComputeSeconds, bytesDown, bytesUp);
+        return measuredComputeSeconds / e.computeScale() + 8.0 * bytesDown / e.downlinkBitsPerSec()
+                + 8.0 * bytesUp / e.uplinkBitsPerSec();
+    }
+
+    /**
+     * What a node that really trained for {@code measuredComputeSeconds} still has to wait before it
+     * answers, so that its answer comes {@link #nodeSeconds} after its slices arrived (a cluster
+     * trainer emulating a slower node and its links): {@code c·(1/scale − 1) + 8·down/downlink +
+     * 8·up/uplink}. It equals {@code nodeSeconds − c} up to rounding.
+     */
+    public static double remainingSeconds(double measuredComputeSeconds, long bytesDown, long bytesUp, Emulation e) {
+        check(measuredComputeSeconds, bytesDown, bytesUp);
+        return measuredComputeSeconds * (1 / e.computeScale() - 1) + 8.0 * bytesDown / e.downlinkBitsPerSec()
+                + 8.0 * bytesUp / e.uplinkBitsPerSec();
+    }
+
+    private static void check(double measuredComputeSeconds, long bytesDown, long bytesUp) {
         if (!(measuredComputeSeconds >= 0) || bytesDown < 0 || bytesUp < 0) {
             throw new IllegalArgumentException("compute seconds and bytes must be >= 0: " + measuredComputeSeconds
                     + " s, " + bytesDown + " B down, " + bytesUp + " B up");
         }
-        return measuredComputeSeconds / e.computeScale() + 8.0 * bytesDown / e.downlinkBitsPerSec()
-                + 8.0 * bytesUp / e.uplinkBitsPerSec();
     }
 
     /** Advances the clock by a round that lasted {@code roundSeconds}; returns the new elapsed time. */

@@ -1,7 +1,6 @@
 package io.fedpipe.runtime;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
@@ -57,14 +56,23 @@ public record TrainerSettings(String device, int threads) {
         return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
     }
 
-    /** The DJL device for this node's model code; fails clearly when a GPU is demanded but absent. */
+    /**
+     * The DJL device for this process's model code, from what the (offline) PyTorch engine sees;
+     * fails with one line when a GPU is demanded but absent, so a node never trains on the CPU
+     * while its configuration says GPU.
+     */
     public Device resolveDevice() {
-        int gpus = Engine.getEngine("PyTorch").getGpuCount();
+        return resolveDevice(EngineSetup.start(0).getGpuCount());
+    }
+
+    /** The device when the engine sees {@code gpus} GPUs: auto takes the first GPU if there is one. */
+    public Device resolveDevice(int gpus) {
         return switch (device) {
             case "cpu" -> Device.cpu();
             case "gpu" -> {
                 if (gpus == 0) {
-                    throw new IllegalArgumentException("fedpipe.trainer.device = gpu but the engine sees no GPU");
+                    throw new IllegalArgumentException("fedpipe.trainer.device = gpu, but the PyTorch engine sees no GPU"
+                            + " on this machine; set it to auto or cpu (FEDPIPE_DEVICE)");
                 }
                 yield Device.gpu();
             }

@@ -36,6 +36,13 @@ public final class WireSamples {
         return new NodeProfile(id, EnumSet.of(NodeRole.EDGE, NodeRole.AGGREGATOR), 2L << 30, 100, 50, 0.5, 1);
     }
 
+    /** A node that sent its measured profile ({@code fedpipe.node.profile}). */
+    public static NodeProfile measuredProfile(String id) {
+        return new NodeProfile(id, EnumSet.of(NodeRole.EDGE), 2L << 30, 100, 50, 1.0, 1,
+                new NodeProfile.Measured(0.085, 120, Map.of("fp32", 1.0, "fp16", 1.7, "bf16", 1.7, "int8", 1.4,
+                        "nf4", 1.5)));
+    }
+
     public static HostTensor tensor(long seed, long... shape) {
         SplittableRandom rnd = new SplittableRandom(seed);
         float[] data = new float[Math.toIntExact(HostTensor.elementCount(shape))];
@@ -99,7 +106,7 @@ public final class WireSamples {
                         new ScaledAdapter(adapter(7, 4, 24, 24), 4.0f)), Map.of("classifier.bias", tensor(10, 3))),
                 new JobProtocol.FinishJob("job-1", "finished"),
                 new Aggregator.Passivate("job-1", 1),
-                new NodeProtocol.Register(profile("edge-b"), (ActorRef<NodeProtocol.Registered>) ref,
+                new NodeProtocol.Register(measuredProfile("edge-b"), (ActorRef<NodeProtocol.Registered>) ref,
                         (ActorRef<JobProtocol.TrainerCommand>) ref),
                 new GatewayProtocol.SubmitJob("wordnet.conf", "model = minilm-l6\ntask = wordnet-topics"),
                 new GatewayProtocol.GetJobStatus("job-1"),

@@ -1,9 +1,12 @@
 package io.fedpipe.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ai.djl.Device;
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,6 +53,25 @@ class TrainerSettingsTest {
 
     @Test
     void cpuDeviceResolvesWithoutAGpu() {
-        assertEquals(ai.djl.Device.cpu(), new TrainerSettings("cpu", 1).resolveDevice());
+        assertEquals(Device.cpu(), new TrainerSettings("cpu", 1).resolveDevice());
+    }
+
+    @Test
+    void autoTakesAGpuOnlyWhenTheEngineSeesOne() {
+        assertEquals(Device.cpu(), new TrainerSettings("auto", 1).resolveDevice(0));
+        assertEquals(Device.gpu(), new TrainerSettings("auto", 1).resolveDevice(2));
+        assertEquals(Device.cpu(), new TrainerSettings("cpu", 1).resolveDevice(2));
+        assertEquals(Device.gpu(), new TrainerSettings("gpu", 1).resolveDevice(1));
+    }
+
+    @Test
+    void onThisMachineAutoIsTheCpuAndGpuIsRefusedInOneLine() {
+        assumeTrue(EngineSetup.start(0).getGpuCount() == 0, "a machine without a GPU");
+        assertEquals(Device.cpu(), new TrainerSettings("auto", 1).resolveDevice());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new TrainerSettings("GPU", 1).resolveDevice());
+        assertTrue(e.getMessage().startsWith("fedpipe.trainer.device = gpu, but the PyTorch engine sees no GPU"),
+                e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
     }
 }

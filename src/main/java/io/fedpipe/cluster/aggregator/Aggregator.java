@@ -1,7 +1,6 @@
 package io.fedpipe.cluster.aggregator;
 
 import io.fedpipe.cluster.protocol.ServiceKeys;
-import io.fedpipe.aggregation.Rejection;
 import io.fedpipe.cluster.protocol.JobDefinition;
 import io.fedpipe.cluster.protocol.JobStrategies;
 import io.fedpipe.cluster.protocol.JobProtocol.AggregatorCommand;
@@ -11,21 +10,15 @@ import io.fedpipe.cluster.protocol.JobProtocol.GlobalSlice;
 import io.fedpipe.cluster.protocol.JobProtocol.OpenRound;
 import io.fedpipe.cluster.protocol.JobProtocol.RoundClosed;
 import io.fedpipe.cluster.protocol.JobProtocol.SchedulerEvent;
-import io.fedpipe.cluster.protocol.RoundProtocol.DeltaAck;
 import io.fedpipe.cluster.protocol.RoundProtocol.DeltaUpload;
-import io.fedpipe.cluster.protocol.RoundProtocol.Outcome;
 import io.fedpipe.cluster.protocol.RoundProtocol.RoundAssignment;
 import io.fedpipe.cluster.protocol.RoundProtocol.RoundDeclined;
 import io.fedpipe.cluster.protocol.RoundProtocol.TrainerReply;
 import io.fedpipe.round.GlobalModel;
 import io.fedpipe.round.NodeAssignment;
-import io.fedpipe.round.NodeRoundPlan;
 import io.fedpipe.round.RoundEngine;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -52,11 +45,9 @@ import org.apache.pekko.persistence.typed.state.javadsl.Effect;
  * The open round is kept in memory ({@link RoundBarrier}); after a restart or a move the entity
  * holds the last closed round's global, and the scheduler re-issues the open round.
  *
- * <p>Deltas: a duplicate (node already answered this round) is acknowledged {@code DUPLICATE}, a
- * delta for a closed round {@code STALE}; the strategy validates every other one on arrival (a dry
- * run of its aggregation on that delta alone) and its rejections go back in the acknowledgement;
- * a delta with nothing usable is {@code REJECTED} and the node counts as failed. Norms far from the
- * other nodes' can only be judged at the close; those rejections are in {@code RoundClosed}.
+ * <p>Deltas are taken as {@link DeltaIntake} says (duplicate, stale, validated on arrival by the
+ * strategy); norms far from the other nodes' can only be judged at the close, and those
+ * rejections are in {@code RoundClosed}.
  */
 public final class Aggregator extends DurableStateBehavior<AggregatorCommand, AggregatorState> {
 
@@ -153,21 +144,8 @@ public final class Aggregator extends DurableStateBehavior<AggregatorCommand, Ag
                     cmd.partition());
             return Effect().none();
         }
-        if (cmd.round() < state.roundsDone()) {
-            if (cmd.round() == state.roundsDone() - 1 && state.lastClosed() != null) {
-                // The scheduler re-issues a round it did not see close (it or this entity moved): answer again.
-                ctx.getLog().info("{}: round {} is already closed; answering again from the checkpoint", name(),
-                        cmd.round());
-                return Effect().none().thenRun(s -> cmd.replyTo().tell(s.lastClosed()));
-            }
-            ctx.getLog().warn("{}: OpenRound for round {} but {} rounds are closed; ignored", name(), cmd.round(),
-                    state.roundsDone());
-            return Effect().none();
-        }
-        if (cmd.round() > state.roundsDone()) {
-            ctx.getLog().error("{}: OpenRound for round {} but only {} rounds are closed here; round {} must run first",
-                    name(), cmd.round(), state.roundsDone(), state.roundsDone());
-            return Effect().none();
+        if (cmd.round() != state.roundsDone()) {
+            return notTheNextRound(state, cmd);
         }
         scheduler = cmd.replyTo();
         if (open != null && open.round() == cmd.round()) {
@@ -175,28 +153,17 @@ public final class Aggregator extends DurableStateBehavior<AggregatorCommand, Ag
             List<String> waiting = open.waitingFor();
             ctx.getLog().info("{}: round {} re-issued; re-sending slices to {}", name(), cmd.round(), waiting);
             for (String node : waiting) {
-                sendSlice(cmd, node, fullAssignment(cmd.round(), open.sentTo(node).nodeId(), cmd, state));
+                sendSlice(cmd, node, RoundBarrier.reassign(engine, cmd.round(), node, cmd.plans(), state.global()));
             }
             return Effect().none();
         }
         try {
             job = cmd.job();
             engine = engine(job);
-            List<NodeRoundPlan> plans = engine.configure(cmd.round(), cmd.plans());
-            GlobalModel global = state.global();
-            List<NodeAssignment> sent = new ArrayList<>();
-            Map<String, Long> bytes = new HashMap<>();
-            List<NodeAssignment> full = new ArrayList<>();
-            for (NodeRoundPlan plan : plans) {
-                NodeAssignment a = engine.assign(cmd.round(), plan, global);
-                full.add(a);
-                sent.add(RoundBarrier.restricted(a, partition, job.partitions()));
-                bytes.put(plan.nodeId(), a.bytes());
-            }
-            open = new RoundBarrier(cmd.round(), sent, bytes, job.quorum());
-            for (NodeAssignment a : full) {
-                sendSlice(cmd, a.nodeId(), a);
-            }
+            RoundBarrier.Opened opened = RoundBarrier.open(engine, cmd.round(), cmd.plans(), state.global(), partition,
+                    job.partitions(), job.quorum());
+            open = opened.barrier();
+            opened.toSend().forEach(a -> sendSlice(cmd, a.nodeId(), a));
         } catch (RuntimeException e) {
             ctx.getLog().error("{}: cannot open round {}: {}", name(), cmd.round(), e.getMessage());
             open = null;
@@ -208,10 +175,21 @@ public final class Aggregator extends DurableStateBehavior<AggregatorCommand, Ag
         return maybeClose(state, false);
     }
 
-    private NodeAssignment fullAssignment(int round, String node, OpenRound cmd, AggregatorState state) {
-        NodeRoundPlan plan = engine.configure(round, cmd.plans()).stream().filter(p -> p.nodeId().equals(node))
-                .findFirst().orElseThrow();
-        return engine.assign(round, plan, state.global());
+    private Effect<AggregatorState> notTheNextRound(AggregatorState state, OpenRound cmd) {
+        if (cmd.round() == state.roundsDone() - 1 && state.lastClosed() != null) {
+            // The scheduler re-issues a round it did not see close (it or this entity moved): answer again.
+            ctx.getLog().info("{}: round {} is already closed; answering again from the checkpoint", name(),
+                    cmd.round());
+            return Effect().none().thenRun(s -> cmd.replyTo().tell(s.lastClosed()));
+        }
+        if (cmd.round() < state.roundsDone()) {
+            ctx.getLog().warn("{}: OpenRound for round {} but {} rounds are closed; ignored", name(), cmd.round(),
+                    state.roundsDone());
+        } else {
+            ctx.getLog().error("{}: OpenRound for round {} but only {} rounds are closed here; round {} must run first",
+                    name(), cmd.round(), state.roundsDone(), state.roundsDone());
+        }
+        return Effect().none();
     }
 
     private void sendSlice(OpenRound cmd, String node, NodeAssignment a) {
@@ -224,52 +202,10 @@ public final class Aggregator extends DurableStateBehavior<AggregatorCommand, Ag
     }
 
     private Effect<AggregatorState> onDelta(AggregatorState state, DeltaUpload up) {
-        String node = up.update().nodeId();
-        if (!up.jobId().equals(jobId) || up.partition() != partition) {
-            up.replyTo().tell(ack(up, Outcome.REJECTED, List.of(new Rejection(node, Rejection.WHOLE_UPDATE,
-                    "sent to partition " + entityId(jobId, partition) + " but addressed to "
-                            + entityId(up.jobId(), up.partition())))));
-            return Effect().none();
-        }
-        if (up.round() < state.roundsDone()) {
-            up.replyTo().tell(ack(up, Outcome.STALE, List.of()));
-            return Effect().none();
-        }
-        if (open == null || up.round() != open.round()) {
-            up.replyTo().tell(ack(up, Outcome.REJECTED, List.of(new Rejection(node, Rejection.WHOLE_UPDATE,
-                    "round " + up.round() + " is not open at " + entityId(jobId, partition)))));
-            return Effect().none();
-        }
-        if (!open.isPlanned(node)) {
-            up.replyTo().tell(ack(up, Outcome.REJECTED, List.of(new Rejection(node, Rejection.WHOLE_UPDATE,
-                    "node " + node + " is not planned in round " + up.round()))));
-            return Effect().none();
-        }
-        if (open.hasAnswered(node)) {
-            up.replyTo().tell(ack(up, Outcome.DUPLICATE, List.of()));
-            return Effect().none();
-        }
-        List<Rejection> rejections = validate(state, up);
-        int items = up.update().adapters().size() + up.update().dense().size();
-        boolean whole = rejections.stream().anyMatch(r -> r.item().equals(Rejection.WHOLE_UPDATE));
-        if (whole || items > 0 && rejections.size() >= items) {
-            open.fail(node, "every entry of its delta was rejected: " + rejections);
-            up.replyTo().tell(ack(up, Outcome.REJECTED, rejections));
-        } else {
-            open.deliver(new RoundBarrier.Delivery(up.update(), up.computeSeconds(), up.lastLoss(), up.trainMillis()));
-            up.replyTo().tell(ack(up, Outcome.ACCEPTED, rejections));
-        }
-        return maybeClose(state, false);
-    }
-
-    /** The strategy's own checks, by aggregating this delta alone against what the node was sent. */
-    private List<Rejection> validate(AggregatorState state, DeltaUpload up) {
-        NodeAssignment sent = open.sentTo(up.update().nodeId());
-        return engine.aggregate(List.of(sent), List.of(up.update()), List.of(), state.global()).result().rejected();
-    }
-
-    private DeltaAck ack(DeltaUpload up, Outcome outcome, List<Rejection> rejections) {
-        return new DeltaAck(up.jobId(), up.partition(), up.round(), up.update().nodeId(), outcome, rejections);
+        DeltaIntake.Taken taken = DeltaIntake.take(up, jobId, partition, state.roundsDone(), open, engine,
+                state.global());
+        up.replyTo().tell(taken.ack());
+        return taken.counted() ? maybeClose(state, false) : Effect().none();
     }
 
     private Effect<AggregatorState> onDeclined(AggregatorState state, RoundDeclined d) {
@@ -301,27 +237,17 @@ public final class Aggregator extends DurableStateBehavior<AggregatorCommand, Ag
             return Effect().none();
         }
         RoundBarrier round = open;
-        GlobalModel previous = state.global();
-        var failures = round.failures("no delta within the round's deadline of " + job.roundTimeoutMs() + " ms");
-        GlobalModel next;
-        List<Rejection> rejected;
-        if (round.results().isEmpty()) {
-            // Every node declined or was rejected: the global is carried over unchanged.
-            next = new GlobalModel(previous.roundsDone() + 1, previous.adapters(), previous.dense(), previous.perNode());
-            rejected = List.of();
-        } else {
-            RoundEngine.Outcome outcome = engine.aggregate(round.sent(), round.results(), failures, previous);
-            next = outcome.global();
-            rejected = outcome.result().rejected();
-        }
-        RoundClosed summary = new RoundClosed(jobId, partition, round.round(), round.stats(), rejected, failures,
-                System.currentTimeMillis());
+        RoundBarrier.Closed closed = round.close(engine, state.global(),
+                "no delta within the round's deadline of " + job.roundTimeoutMs() + " ms");
+        RoundClosed summary = new RoundClosed(jobId, partition, round.round(), round.stats(), closed.rejected(),
+                closed.failures(), System.currentTimeMillis());
         open = null;
         timers.cancel("deadline");
         ctx.getLog().info("{}: round {} closed with {} deltas, {} failures, {} rejections", name(), round.round(),
-                round.deliveries(), failures.size(), rejected.size());
+                round.deliveries(), closed.failures().size(), closed.rejected().size());
         ActorRef<SchedulerEvent> replyTo = scheduler;
-        return Effect().persist(AggregatorState.closed(job, partition, next, summary)).thenRun(s -> replyTo.tell(summary));
+        return Effect().persist(AggregatorState.closed(job, partition, closed.next(), summary))
+                .thenRun(s -> replyTo.tell(summary));
     }
 
     private Effect<AggregatorState> onGetGlobal(AggregatorState state, GetGlobal get) {

@@ -2,9 +2,12 @@ package io.fedpipe.cluster.aggregator;
 
 import io.fedpipe.aggregation.Failure;
 import io.fedpipe.aggregation.NodeUpdate;
+import io.fedpipe.aggregation.Rejection;
 import io.fedpipe.cluster.protocol.JobProtocol.NodeRoundStats;
+import io.fedpipe.round.GlobalModel;
 import io.fedpipe.round.NodeAssignment;
 import io.fedpipe.round.NodeRoundPlan;
+import io.fedpipe.round.RoundEngine;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -23,6 +26,12 @@ final class RoundBarrier {
     /** A node's accepted upload with the figures it reported. */
     record Delivery(NodeUpdate update, double computeSeconds, double lastLoss, double trainMillis) {}
 
+    /** A round just opened: its barrier, and per node in plan order the whole assignment to send. */
+    record Opened(RoundBarrier barrier, List<NodeAssignment> toSend) {}
+
+    /** A closed round: the partition's next global, the strategy's rejections, the failed nodes. */
+    record Closed(GlobalModel next, List<Rejection> rejected, List<Failure> failures) {}
+
     private final int round;
     private final int needed;
     private final Map<String, NodeAssignment> sent = new LinkedHashMap<>();
@@ -40,6 +49,47 @@ final class RoundBarrier {
         this.bytesDown.putAll(bytesDown);
         // The epsilon keeps 0.7 · 10 = 7.000000000000001 from asking for 8 nodes.
         this.needed = Math.max(1, (int) Math.ceil(quorum * sent.size() - 1e-9));
+    }
+
+    /**
+     * Opens {@code round} of partition {@code p} of {@code n}: the strategy configures the plans, each
+     * node is assigned from {@code global}; aggregation sees each assignment restricted to p.
+     */
+    static Opened open(RoundEngine engine, int round, List<NodeRoundPlan> planned, GlobalModel global, int p, int n,
+            double quorum) {
+        List<NodeAssignment> sent = new ArrayList<>();
+        Map<String, Long> bytes = new HashMap<>();
+        List<NodeAssignment> full = new ArrayList<>();
+        for (NodeRoundPlan plan : engine.configure(round, planned)) {
+            NodeAssignment a = engine.assign(round, plan, global);
+            full.add(a);
+            sent.add(restricted(a, p, n));
+            bytes.put(plan.nodeId(), a.bytes());
+        }
+        return new Opened(new RoundBarrier(round, sent, bytes, quorum), full);
+    }
+
+    /** Node {@code node}'s whole assignment again, for a round re-issued while open. */
+    static NodeAssignment reassign(RoundEngine engine, int round, String node, List<NodeRoundPlan> planned,
+            GlobalModel global) {
+        NodeRoundPlan plan = engine.configure(round, planned).stream().filter(p -> p.nodeId().equals(node))
+                .findFirst().orElseThrow();
+        return engine.assign(round, plan, global);
+    }
+
+    /**
+     * Closes the round from {@code previous}. When every node failed, the engine is not asked: the
+     * partition's global, dense tensors and per-node adapters are carried over unchanged, so a node
+     * is sent its own prepared adapters again next round.
+     */
+    Closed close(RoundEngine engine, GlobalModel previous, String silentReason) {
+        List<Failure> failures = failures(silentReason);
+        if (results().isEmpty()) {
+            return new Closed(new GlobalModel(previous.roundsDone() + 1, previous.adapters(), previous.dense(),
+                    previous.perNode()), List.of(), failures);
+        }
+        RoundEngine.Outcome outcome = engine.aggregate(sent(), results(), failures, previous);
+        return new Closed(outcome.global(), outcome.result().rejected(), failures);
     }
 
     int round() {

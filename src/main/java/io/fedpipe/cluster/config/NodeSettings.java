@@ -4,6 +4,7 @@ import io.fedpipe.core.NodeResources;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.fedpipe.cluster.wire.WireSettings;
+import io.fedpipe.profile.MeasuredProfile;
 import io.fedpipe.runtime.TrainerSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,10 +35,12 @@ import java.util.regex.Pattern;
  * @param createH2Schema create the embedded H2 journal schema on start
  * @param journalUrl     the journal's JDBC URL; an H2 file path is made absolute (H2 refuses
  *                       paths implicitly relative to the working directory)
+ * @param profile        the measured profile of {@code fedpipe.node.profile}, or null when none is set
  */
 public record NodeSettings(String name, String clusterName, String host, int port, List<SeedNode> seedNodes,
         Set<NodeRole> roles, Path dataDir, NodeResources resources, String managementHost, int managementPort,
-        TrainerSettings trainer, WireSettings wire, boolean createH2Schema, String journalUrl) {
+        TrainerSettings trainer, WireSettings wire, boolean createH2Schema, String journalUrl,
+        MeasuredProfile profile) {
 
     private static final String P = "fedpipe.node.";
     private static final Pattern ACTOR_SYSTEM_NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_-]*");
@@ -128,10 +131,20 @@ public record NodeSettings(String name, String clusterName, String host, int por
             r.error("fedpipe.persistence", e.getMessage());
         }
 
+        MeasuredProfile profile = null;
+        try {
+            String profileFile = config.hasPath(P + "profile") ? config.getString(P + "profile") : "";
+            if (!profileFile.isBlank()) {
+                profile = MeasuredProfile.read(Path.of(profileFile));
+            }
+        } catch (IllegalArgumentException | com.typesafe.config.ConfigException e) {
+            r.error(P + "profile", e.getMessage());
+        }
+
         r.throwIfAny();
         return new NodeSettings(name, clusterName, host, port, seeds, roles, dataDir,
                 new NodeResources(memory, up, down, scale, trainer.effectiveThreads()),
-                managementHost, managementPort, trainer, wire, createH2, url);
+                managementHost, managementPort, trainer, wire, createH2, url, profile);
     }
 
     /** {@code jdbc:h2:file:data/x;...} becomes {@code jdbc:h2:file:/abs/data/x;...}; other URLs are kept. */

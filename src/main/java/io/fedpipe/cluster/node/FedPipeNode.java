@@ -1,8 +1,10 @@
 package io.fedpipe.cluster.node;
 
+import ai.djl.Device;
 import com.typesafe.config.Config;
 import io.fedpipe.cluster.aggregator.Aggregator;
 import io.fedpipe.core.NodeResources;
+import io.fedpipe.profile.MeasuredProfile;
 import io.fedpipe.cluster.config.NodeRole;
 import io.fedpipe.cluster.config.NodeSettings;
 import io.fedpipe.cluster.config.SeedNode;
@@ -44,6 +46,7 @@ public final class FedPipeNode {
 
     /** Creates the actor system and initialises it; the stage completes once management is bound. */
     public static Running start(NodeSettings settings, Config nodeConfig) {
+        trainerDevice(settings);
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), settings.clusterName(),
                 settings.systemConfig(nodeConfig));
         List<Address> seeds = settings.seedNodes().stream().map(s -> s.address(settings.clusterName())).toList();
@@ -59,6 +62,7 @@ public final class FedPipeNode {
      * {@code seeds}, then logs one line with its address, roles and management URL.
      */
     public static CompletionStage<Started> init(ActorSystem<?> system, NodeSettings settings, List<Address> seeds) {
+        Device device = trainerDevice(settings);
         CompletionStage<Done> schema = settings.createH2Schema()
                 ? SchemaUtils.createIfNotExists(system)
                 : CompletableFuture.completedFuture(Done.getInstance());
@@ -72,7 +76,7 @@ public final class FedPipeNode {
         return schema.thenApply(done -> {
             Aggregator.initSharding(system);
             if (settings.has(NodeRole.EDGE)) {
-                system.systemActorOf(Trainer.create(profile(settings), settings.dataDir()), Trainer.NAME, Props.empty());
+                system.systemActorOf(Trainer.create(profile(settings), settings.dataDir(), device), Trainer.NAME, Props.empty());
             }
             return ControlPlane.init(system, settings.roles());
         }).thenCompose(cp -> management.start()).thenApply(uri -> {
@@ -85,11 +89,22 @@ public final class FedPipeNode {
         });
     }
 
+    /**
+     * The device an edge node trains on (null without the edge role); throws with one line when the
+     * configured device is absent, before anything starts.
+     */
+    static Device trainerDevice(NodeSettings settings) {
+        return settings.has(NodeRole.EDGE) ? settings.trainer().resolveDevice() : null;
+    }
+
     /** What this node tells the scheduler about itself. */
     public static NodeProfile profile(NodeSettings settings) {
         NodeResources r = settings.resources();
+        MeasuredProfile p = settings.profile();
+        NodeProfile.Measured measured = p == null ? null
+                : new NodeProfile.Measured(p.fp32Tflops(), p.halfUtilizationTokens(), p.slowdown());
         return new NodeProfile(settings.name(), settings.roles(), r.memoryBytes(), r.uplinkMbps(), r.downlinkMbps(),
-                r.computeScale(), r.threads());
+                r.computeScale(), r.threads(), measured);
     }
 
     /** The seed addresses of {@code settings}, for callers that join by themselves. */

@@ -1,8 +1,10 @@
 package io.fedpipe.cluster.protocol;
 
 import io.fedpipe.cluster.config.NodeRole;
+import io.fedpipe.round.Emulation;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -17,9 +19,35 @@ import java.util.Set;
  * @param downlinkMbps download speed, Mbit/s
  * @param computeScale share of its real speed it runs at (1 = real; below 1 is emulated, DESIGN.md §5)
  * @param threads      intra-op threads of its engine
+ * @param measured     its measured speed ({@code fedpipe.node.profile}), or null: the scheduler's
+ *                     device preset stands for it
  */
 public record NodeProfile(String nodeId, Set<NodeRole> roles, long memoryBytes, double uplinkMbps,
-        double downlinkMbps, double computeScale, int threads) {
+        double downlinkMbps, double computeScale, int threads, Measured measured) {
+
+    /**
+     * The planner device a node's profile run fitted ({@code profile.MeasuredDevice}), as plain numbers.
+     *
+     * @param fp32Tflops            effective FP32 rate of a LoRA step (mfu 1)
+     * @param halfUtilizationTokens batch·seq at which half of that rate is reached
+     * @param slowdown              per base format (config name), step time against FP32
+     */
+    public record Measured(double fp32Tflops, double halfUtilizationTokens, Map<String, Double> slowdown) {
+        public Measured {
+            if (!(fp32Tflops > 0) || !Double.isFinite(fp32Tflops) || !(halfUtilizationTokens >= 0)
+                    || !Double.isFinite(halfUtilizationTokens) || slowdown == null || slowdown.isEmpty()) {
+                throw new IllegalArgumentException("a measured profile needs a positive rate, h >= 0 and slowdowns: "
+                        + fp32Tflops + ", " + halfUtilizationTokens + ", " + slowdown);
+            }
+            slowdown = Map.copyOf(slowdown);
+        }
+    }
+
+    /** A node described by its declared resources only. */
+    public NodeProfile(String nodeId, Set<NodeRole> roles, long memoryBytes, double uplinkMbps, double downlinkMbps,
+            double computeScale, int threads) {
+        this(nodeId, roles, memoryBytes, uplinkMbps, downlinkMbps, computeScale, threads, null);
+    }
 
     public NodeProfile {
         if (nodeId == null || nodeId.isBlank()) {
@@ -42,6 +70,11 @@ public record NodeProfile(String nodeId, Set<NodeRole> roles, long memoryBytes, 
             throw new IllegalArgumentException("node " + nodeId + ": threads must be >= 1: " + threads);
         }
         roles = Collections.unmodifiableSet(EnumSet.copyOf(roles));
+    }
+
+    /** The node's declared speed and links as the emulation's figures (Mbit/s are 10⁶ bit/s). */
+    public Emulation emulation() {
+        return new Emulation(computeScale, uplinkMbps * 1e6, downlinkMbps * 1e6);
     }
 
     public boolean has(NodeRole role) {

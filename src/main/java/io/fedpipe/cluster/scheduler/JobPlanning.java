@@ -16,6 +16,7 @@ import io.fedpipe.planning.NodeSpec;
 import io.fedpipe.planning.Plan;
 import io.fedpipe.planning.Planner;
 import io.fedpipe.planning.PlanningPolicy;
+import io.fedpipe.profile.MeasuredDevice;
 import io.fedpipe.quant.QuantFormat;
 import io.fedpipe.round.NodeRoundPlan;
 import io.fedpipe.simulation.PlannedCluster;
@@ -25,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -36,8 +38,9 @@ import java.util.TreeSet;
  * The scheduler's brain as pure functions: which matrices a job adapts (importance), and the
  * per-node plan (the {@link Planner}) for the nodes that prepared it. Nodes are described to the
  * planner as {@code PlannedCluster} does for a simulation: one device preset (this machine's
- * {@code cpu-2core} by default) scaled by each node's compute scale, its memory budget, links
- * and data size; a node that proved slower than declared is scaled down by its measured slowdown.
+ * {@code cpu-2core} by default), or the node's own measured device when it registered with a
+ * profile, scaled by each node's compute scale, its memory budget, links and data size; a node
+ * that proved slower than declared is scaled down by its measured slowdown.
  */
 public final class JobPlanning {
 
@@ -126,11 +129,14 @@ public final class JobPlanning {
         return ids.isEmpty() ? p : p.withMatrices(ids);
     }
 
-    /** Plans {@code nodes} (sorted by id for a deterministic plan); throws when no node can train. */
+    /**
+     * Plans {@code nodes} (sorted by id for a deterministic plan); throws when no node can train. A
+     * node with a measured profile is planned on its own fitted device, the others on {@code device}.
+     */
     public static Result plan(JobDefinition job, List<String> selected, List<NodeInput> nodes, String device) {
         DevicePreset preset = DevicePreset.preset(device);
         List<NodeSpec> specs = nodes.stream().sorted(Comparator.comparing(n -> n.profile().nodeId()))
-                .map(n -> new NodeSpec(n.profile().nodeId(), preset, n.profile().memoryBytes(),
+                .map(n -> new NodeSpec(n.profile().nodeId(), device(n.profile(), preset), n.profile().memoryBytes(),
                         n.profile().computeScale() / n.slowdown(), n.profile().uplinkMbps(), n.profile().downlinkMbps(),
                         n.dataSize()))
                 .toList();
@@ -139,6 +145,18 @@ public final class JobPlanning {
                 n.ranks(), n.steps(), n.computeSeconds(), n.finishSeconds(), n.memory().total(), n.memoryBudget())).toList();
         List<LeftOut> excluded = plan.excluded().stream().map(e -> new LeftOut(e.node(), e.reason())).toList();
         return new Result(plan.roundSeconds(), rows, excluded);
+    }
+
+    /** The node's measured device ({@link MeasuredDevice}), or {@code preset} when it sent none. */
+    static DevicePreset device(NodeProfile node, DevicePreset preset) {
+        NodeProfile.Measured m = node.measured();
+        if (m == null) {
+            return preset;
+        }
+        Map<QuantFormat, Double> slowdown = new EnumMap<>(QuantFormat.class);
+        m.slowdown().forEach((bits, s) -> slowdown.put(QuantFormat.parse(bits), s));
+        return MeasuredDevice.preset("measured:" + node.nodeId(), node.memoryBytes(), m.fp32Tflops(),
+                m.halfUtilizationTokens(), slowdown);
     }
 
     /** The plan's rows as the data plane's round plans: each node's rank on every selected matrix. */

@@ -1,8 +1,9 @@
 package io.fedpipe.cluster.trainer;
 
+import ai.djl.Device;
 import io.fedpipe.aggregation.Failure;
-import io.fedpipe.aggregation.NodeUpdate;
 import io.fedpipe.cluster.protocol.JobProtocol.FinishJob;
+import io.fedpipe.cluster.protocol.JobProtocol.JobPrepared;
 import io.fedpipe.cluster.protocol.JobProtocol.JobRefused;
 import io.fedpipe.cluster.protocol.JobProtocol.PrepareJob;
 import io.fedpipe.cluster.protocol.JobProtocol.TrainerCommand;
@@ -11,21 +12,15 @@ import io.fedpipe.cluster.protocol.NodeProtocol;
 import io.fedpipe.cluster.protocol.ServiceKeys;
 import io.fedpipe.cluster.protocol.Partitioning;
 import io.fedpipe.cluster.protocol.RoundProtocol.DeltaAck;
-import io.fedpipe.cluster.protocol.RoundProtocol.DeltaUpload;
 import io.fedpipe.cluster.protocol.RoundProtocol.Outcome;
 import io.fedpipe.cluster.protocol.RoundProtocol.RoundAssignment;
 import io.fedpipe.cluster.protocol.RoundProtocol.RoundDeclined;
-import io.fedpipe.cluster.protocol.RoundProtocol.TrainerReply;
 import io.fedpipe.round.LocalResult;
-import io.fedpipe.round.NodeAssignment;
+import io.fedpipe.round.VirtualClock;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +28,7 @@ import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -51,8 +47,9 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * {@code JobRefused} or a {@code RoundDeclined} with its message; the actor lives on.
  *
  * <p>Emulation (DESIGN.md §5): after training, the uploads wait for
- * {@code compute · (1/scale − 1) + 8·bytesDown/downlink + 8·bytesUp/uplink} seconds, so a node at
- * scale 0.25 answers after four times its measured compute and a slow link costs its real bytes.
+ * {@link VirtualClock#remainingSeconds}, the simulator's node time less the compute really spent,
+ * so a node at scale 0.25 answers after four times its measured compute and a slow link costs its
+ * real bytes.
  *
  * <p>A round already trained is not trained again: an assignment re-issued for it (the aggregator
  * moved) is answered with the cached upload, which the aggregator takes or acknowledges as a
@@ -71,14 +68,10 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
 
     /**
      * Local hook: the scheduler to register with. The trainer also finds it by itself through
-     * {@link ServiceKeys#SCHEDULER}; either way it sends {@link NodeProtocol.Register} to
-     * every scheduler it has not registered with yet.
+     * {@link ServiceKeys#SCHEDULER}; either way ({@link SchedulerRegistration}) it sends
+     * {@link NodeProtocol.Register} to every scheduler it has not registered with yet.
      */
     public record SchedulerAvailable(ActorRef<NodeProtocol.Register> scheduler) implements TrainerCommand {}
-
-    private record SchedulersListed(Receptionist.Listing listing) implements TrainerCommand {}
-
-    private record RegisteredAt(NodeProtocol.Registered reply) implements TrainerCommand {}
 
     private record PrepareDone(PrepareJob cmd, TrainerJob.Loaded loaded, Throwable error) implements TrainerCommand {}
 
@@ -86,74 +79,40 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
 
     private record SendUploads(String jobId, int round) implements TrainerCommand {}
 
-    /** A round's slices as they arrive; the reply address of each partition is the latest one seen. */
-    private static final class Slices {
-        final int round;
-        final RoundAssignment[] byPartition;
-        long lastArrivalNanos;
-
-        Slices(int round, int partitions) {
-            this.round = round;
-            this.byPartition = new RoundAssignment[partitions];
-        }
-
-        boolean complete() {
-            for (RoundAssignment a : byPartition) {
-                if (a == null) {
-                    return false;
-                }
-            }
-            return true;
-        }
-    }
-
-    /**
-     * A trained round: its parts per partition, kept to answer a re-issued assignment.
-     * {@code trainMillis}: slices-to-upload time measured at the first upload (NaN before it); a re-sent
-     * upload reports it again, so that a round re-issued after a fail-over does not look slow.
-     */
-    private record Done(int round, List<NodeUpdate> parts, LocalResult result, long startNanos, double trainMillis) {}
-
-    public static Behavior<TrainerCommand> create(NodeProfile profile, Path dataDir) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Trainer(ctx, timers, profile, dataDir)));
+    /** @param device where the node's models live ({@code TrainerSettings.resolveDevice}) */
+    public static Behavior<TrainerCommand> create(NodeProfile profile, Path dataDir, Device device) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Trainer(ctx, timers, profile, dataDir, device)));
     }
 
     private final TimerScheduler<TrainerCommand> timers;
     private final NodeProfile profile;
     private final Path dataDir;
+    private final Device device;
     private final Executor djl;
     private final Map<String, TrainerJob> jobs = new HashMap<>();
     private final Set<String> preparing = new HashSet<>();
-    private final Map<String, Slices> slices = new HashMap<>();
-    private final Map<String, Done> done = new HashMap<>();
-    private final Deque<Slices> ready = new ArrayDeque<>();
-    private final Set<ActorRef<NodeProtocol.Register>> schedulers = new HashSet<>();
-    private Slices training;
+    private final RoundSlices slices = new RoundSlices();
+    private final TrainedRounds trained = new TrainedRounds();
+    private final ActorRef<SchedulerRegistration.Command> registration;
+    /** The round on the DJL thread (training, or waiting out its emulated delay), or null. */
+    private RoundSlices.Round training;
 
     private Trainer(ActorContext<TrainerCommand> ctx, TimerScheduler<TrainerCommand> timers, NodeProfile profile,
-            Path dataDir) {
+            Path dataDir, Device device) {
         super(ctx);
         this.timers = timers;
         this.profile = profile;
         this.dataDir = dataDir;
+        this.device = device;
         this.djl = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(DISPATCHER));
         ctx.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, ctx.getSelf()));
-        // The cluster receptionist fails when one reference both registers and subscribes, and message
-        // adapters share the actor's reference: a child subscribes and forwards the listings.
-        ActorRef<TrainerCommand> self = ctx.getSelf();
-        ActorRef<Receptionist.Listing> listings = ctx.spawn(Behaviors.<Receptionist.Listing>receiveMessage(l -> {
-            self.tell(new SchedulersListed(l));
-            return Behaviors.same();
-        }), "scheduler-listings");
-        ctx.getSystem().receptionist().tell(Receptionist.subscribe(ServiceKeys.SCHEDULER, listings));
+        this.registration = ctx.spawn(SchedulerRegistration.create(profile, ctx.getSelf()), "scheduler-registration");
     }
 
     @Override
     public Receive<TrainerCommand> createReceive() {
         return newReceiveBuilder()
-                .onMessage(SchedulerAvailable.class, m -> onScheduler(m.scheduler()))
-                .onMessage(SchedulersListed.class, this::onListing)
-                .onMessage(RegisteredAt.class, this::onRegistered)
+                .onMessage(SchedulerAvailable.class, this::onScheduler)
                 .onMessage(PrepareJob.class, this::onPrepare)
                 .onMessage(PrepareDone.class, this::onPrepared)
                 .onMessage(RoundAssignment.class, this::onAssignment)
@@ -161,33 +120,15 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
                 .onMessage(SendUploads.class, this::onSendUploads)
                 .onMessage(DeltaAck.class, this::onAck)
                 .onMessage(FinishJob.class, this::onFinish)
-                .onSignal(org.apache.pekko.actor.typed.PostStop.class, s -> {
+                .onSignal(PostStop.class, s -> {
                     jobs.values().forEach(TrainerJob::close);
                     return this;
                 })
                 .build();
     }
 
-    private Behavior<TrainerCommand> onListing(SchedulersListed m) {
-        for (ActorRef<NodeProtocol.Register> s : m.listing().getServiceInstances(ServiceKeys.SCHEDULER)) {
-            onScheduler(s);
-        }
-        return this;
-    }
-
-    private Behavior<TrainerCommand> onScheduler(ActorRef<NodeProtocol.Register> scheduler) {
-        if (schedulers.add(scheduler)) {
-            ActorRef<NodeProtocol.Registered> replyTo = getContext().messageAdapter(NodeProtocol.Registered.class,
-                    RegisteredAt::new);
-            scheduler.tell(new NodeProtocol.Register(profile, replyTo, getContext().getSelf()));
-            getContext().getLog().info("trainer {}: registering with scheduler {}", profile.nodeId(), scheduler.path());
-        }
-        return this;
-    }
-
-    private Behavior<TrainerCommand> onRegistered(RegisteredAt m) {
-        getContext().getLog().info("trainer {}: registered; the scheduler knows {} nodes", m.reply().nodeId(),
-                m.reply().knownNodes());
+    private Behavior<TrainerCommand> onScheduler(SchedulerAvailable m) {
+        registration.tell(new SchedulerRegistration.Available(m.scheduler()));
         return this;
     }
 
@@ -197,13 +138,13 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
             getContext().getLog().info("trainer {}: job {} is already prepared or preparing", profile.nodeId(), jobId);
             if (jobs.containsKey(jobId)) {
                 TrainerJob j = jobs.get(jobId);
-                cmd.replyTo().tell(new io.fedpipe.cluster.protocol.JobProtocol.JobPrepared(jobId, profile.nodeId(),
+                cmd.replyTo().tell(new JobPrepared(jobId, profile.nodeId(),
                         j.data.size(), Map.of(), 0));
             }
             return this;
         }
         CompletableFuture<TrainerJob.Loaded> work = CompletableFuture.supplyAsync(JobInputs.unchecked(
-                () -> TrainerJob.prepare(cmd, profile.nodeId(), dataDir, profile.threads())), djl);
+                () -> TrainerJob.prepare(cmd, profile.nodeId(), dataDir, profile.threads(), device)), djl);
         getContext().pipeToSelf(work, (loaded, error) -> new PrepareDone(cmd, loaded, error));
         return this;
     }
@@ -225,75 +166,53 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
     }
 
     private Behavior<TrainerCommand> onAssignment(RoundAssignment a) {
-        NodeAssignment assignment = a.assignment();
-        int round = assignment.round();
+        int round = a.assignment().round();
         TrainerJob job = jobs.get(a.jobId());
-        String refusal = job == null ? "job " + a.jobId() + " is not prepared on node " + profile.nodeId()
-                : !assignment.nodeId().equals(profile.nodeId()) ? "the slice is for node " + assignment.nodeId()
-                        + ", this is node " + profile.nodeId()
-                : a.partition() >= job.job.partitions() ? "job " + a.jobId() + " has " + job.job.partitions()
-                        + " partitions, not " + (a.partition() + 1)
-                : null;
+        String refusal = RoundSlices.refusal(a, job == null ? 0 : job.job.partitions(), profile.nodeId());
         if (refusal != null) {
             a.replyTo().tell(new RoundDeclined(a.jobId(), a.partition(), round, new Failure(profile.nodeId(), refusal)));
             return this;
         }
-        Done d = done.get(a.jobId());
-        if (d != null && d.round() == round) {
+        TrainedRounds.Trained t = trained.get(a.jobId());
+        if (t != null && t.round() == round) {
             getContext().getLog().info("trainer {}: round {} of {} re-issued by partition {}; re-sending its upload",
                     profile.nodeId(), round, a.jobId(), a.partition());
-            a.replyTo().tell(upload(a.jobId(), a.partition(), d));
+            a.replyTo().tell(TrainedRounds.upload(a.jobId(), a.partition(), t, getContext().getSelf().narrow()));
             return this;
         }
-        Slices s = slices.get(a.jobId());
-        if (s != null && s.round > round || d != null && d.round() > round) {
+        if (slices.isPast(a.jobId(), round) || trained.isPast(a.jobId(), round)) {
             getContext().getLog().info("trainer {}: ignores a slice of past round {} of {}", profile.nodeId(), round,
                     a.jobId());
             return this;
         }
-        if (s == null || s.round < round) {
-            s = new Slices(round, job.job.partitions());
-            slices.put(a.jobId(), s);
-        }
-        boolean wasComplete = s.complete();
-        s.byPartition[a.partition()] = a;
-        s.lastArrivalNanos = System.nanoTime();
-        if (!wasComplete && s.complete()) {
-            ready.add(s);
+        if (slices.add(a, job.job.partitions())) {
             startNext();
         }
         return this;
     }
 
+    /** Starts the next complete round of a job still held, unless one is on the DJL thread. */
     private void startNext() {
-        if (training != null || ready.isEmpty()) {
-            return;
+        RoundSlices.Round next;
+        while (training == null && (next = slices.nextReady()) != null) {
+            TrainerJob job = jobs.get(next.jobId());
+            if (job != null) {
+                RoundSlices.Round r = next;
+                training = r;
+                CompletableFuture<LocalResult> work = CompletableFuture.supplyAsync(() -> job.train(r.merged()), djl);
+                getContext().pipeToSelf(work, (res, e) -> new Trained(r.jobId(), r.round, res, e));
+            }
         }
-        Slices s = ready.poll();
-        String jobId = s.byPartition[0].jobId();
-        TrainerJob job = jobs.get(jobId);
-        if (job == null) {
-            startNext();
-            return;
-        }
-        training = s;
-        List<NodeAssignment> parts = new ArrayList<>();
-        for (RoundAssignment a : s.byPartition) {
-            parts.add(a.assignment());
-        }
-        CompletableFuture<LocalResult> work = CompletableFuture.supplyAsync(
-                () -> job.train(Partitioning.merge(parts)), djl);
-        getContext().pipeToSelf(work, (r, e) -> new Trained(jobId, s.round, r, e));
     }
 
     private Behavior<TrainerCommand> onTrained(Trained m) {
-        Slices s = training;
+        RoundSlices.Round r = training;
         TrainerJob job = jobs.get(m.jobId());
         if (m.error() != null || job == null) {
             String reason = job == null ? "job " + m.jobId() + " finished during training" : reason(m.error());
             getContext().getLog().warn("trainer {}: round {} of {} failed: {}", profile.nodeId(), m.round(), m.jobId(),
                     reason);
-            for (RoundAssignment a : s.byPartition) {
+            for (RoundAssignment a : r.slices()) {
                 a.replyTo().tell(new RoundDeclined(m.jobId(), a.partition(), m.round(),
                         new Failure(profile.nodeId(), reason)));
             }
@@ -301,39 +220,27 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
             startNext();
             return this;
         }
-        LocalResult r = m.result();
-        List<NodeUpdate> parts = Partitioning.split(r.update(), job.job.partitions());
-        done.put(m.jobId(), new Done(m.round(), parts, r, s.lastArrivalNanos, Double.NaN));
-        double bytesDown = 0;
-        for (RoundAssignment a : s.byPartition) {
-            bytesDown += a.assignment().bytes();
-        }
-        double delay = r.computeSeconds() * (1 / profile.computeScale() - 1) + 8 * bytesDown / (profile.downlinkMbps() * 1e6)
-                + 8.0 * r.bytes() / (profile.uplinkMbps() * 1e6);
+        LocalResult res = m.result();
+        trained.put(m.jobId(), m.round(), Partitioning.split(res.update(), job.job.partitions()), res,
+                r.lastArrivalNanos());
+        // The node really trained for computeSeconds; emulation adds the slower node's rest and its links.
+        double delay = VirtualClock.remainingSeconds(res.computeSeconds(), r.bytesDown(), res.bytes(),
+                profile.emulation());
         timers.startSingleTimer("upload-" + m.jobId(), new SendUploads(m.jobId(), m.round()),
                 Duration.ofNanos((long) (delay * 1e9)));
         return this;
     }
 
     private Behavior<TrainerCommand> onSendUploads(SendUploads m) {
-        Slices s = training;
-        Done d = done.get(m.jobId());
-        if (s != null && d != null && d.round() == m.round()) {
-            d = new Done(d.round(), d.parts(), d.result(), d.startNanos(), (System.nanoTime() - d.startNanos()) / 1e6);
-            done.put(m.jobId(), d);
-            for (RoundAssignment a : s.byPartition) {
-                a.replyTo().tell(upload(m.jobId(), a.partition(), d));
+        TrainedRounds.Trained t = training == null ? null : trained.firstUpload(m.jobId(), m.round());
+        if (t != null) {
+            for (RoundAssignment a : training.slices()) {
+                a.replyTo().tell(TrainedRounds.upload(m.jobId(), a.partition(), t, getContext().getSelf().narrow()));
             }
         }
         training = null;
         startNext();
         return this;
-    }
-
-    private DeltaUpload upload(String jobId, int partition, Done d) {
-        double millis = Double.isNaN(d.trainMillis()) ? (System.nanoTime() - d.startNanos()) / 1e6 : d.trainMillis();
-        return new DeltaUpload(jobId, partition, d.round(), d.parts().get(partition), d.result().computeSeconds(),
-                d.result().lastLoss(), millis, getContext().getSelf().narrow());
     }
 
     private Behavior<TrainerCommand> onAck(DeltaAck ack) {
@@ -350,8 +257,7 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
     private Behavior<TrainerCommand> onFinish(FinishJob m) {
         TrainerJob job = jobs.remove(m.jobId());
         slices.remove(m.jobId());
-        done.remove(m.jobId());
-        ready.removeIf(s -> s.byPartition[0].jobId().equals(m.jobId()));
+        trained.remove(m.jobId());
         if (job != null) {
             // Closed on the DJL thread, after whatever runs there now.
             CompletableFuture.runAsync(job::close, djl);

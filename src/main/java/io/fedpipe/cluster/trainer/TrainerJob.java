@@ -1,5 +1,6 @@
 package io.fedpipe.cluster.trainer;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import io.fedpipe.cluster.protocol.JobDefinition;
@@ -61,15 +62,15 @@ final class TrainerJob implements AutoCloseable {
      * Loads model, tokenizer and shard and runs the importance probe when asked; throws with a
      * one-line reason (unknown model or strategy, missing data) that becomes a {@code JobRefused}.
      */
-    static Loaded prepare(PrepareJob cmd, String nodeId, Path dataDir, int threads) throws IOException {
+    static Loaded prepare(PrepareJob cmd, String nodeId, Path dataDir, int threads, Device device) throws IOException {
         synchronized (ENGINE_LOCK) {
             EngineSetup.start(threads);
             onEngineThread();
-            return load(cmd, nodeId, dataDir, threads);
+            return load(cmd, nodeId, dataDir, device);
         }
     }
 
-    private static Loaded load(PrepareJob cmd, String nodeId, Path dataDir, int threads) throws IOException {
+    private static Loaded load(PrepareJob cmd, String nodeId, Path dataDir, Device device) throws IOException {
         JobDefinition job = cmd.job();
         JobStrategies.of(job.strategy());
         ClassificationDataset data = JobInputs.shard(job, cmd.shard(), cmd.shards(), dataDir, nodeId);
@@ -79,7 +80,7 @@ final class TrainerJob implements AutoCloseable {
         }
         var base = JobInputs.base(job.model());
         TextTokenizer tokenizer = JobInputs.tokenizer(job);
-        NDManager manager = NDManager.newBaseManager();
+        NDManager manager = NDManager.newBaseManager(device);
         TrainerJob prepared;
         try {
             AdaptedClassifiers models = new AdaptedClassifiers(base, tokenizer, data.numLabels(), job.alpha(),

@@ -92,6 +92,7 @@ public final class WireRegistry {
         e.add(new Entry(59, Rejection.class, null));
         e.add(new Entry(60, NodeRole.class, null));
         e.add(new Entry(61, NodeProfile.class, null));
+        e.add(new Entry(62, NodeProfile.Measured.class, null));
         // Protocols (100..)
         e.add(new Entry(100, NodeProtocol.Register.class, null));
         e.add(new Entry(101, NodeProtocol.Registered.class, null));

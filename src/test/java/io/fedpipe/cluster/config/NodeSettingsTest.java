@@ -177,4 +177,29 @@ class NodeSettingsTest {
         assertEquals("fedpipe.node.roles: unknown role 'cook' (known: edge, aggregator, scheduler, gateway)", lines[1]);
         assertEquals("fedpipe.node.resources.downlink-mbps: must be a positive number, got -5", lines[2]);
     }
+
+    @Test
+    void aMeasuredProfileFileIsLoadedAndSentInTheNodeProfile() throws Exception {
+        assertEquals(null, NodeSettings.fromConfig(config("")).profile());
+        var timings = io.fedpipe.profile.SyntheticProfiles.pureFlopRate(64,
+                java.util.Map.of(io.fedpipe.quant.QuantFormat.FP32, 2e-11));
+        var shape = io.fedpipe.profile.SyntheticProfiles.SHAPE;
+        var written = io.fedpipe.profile.MeasuredProfile.of(timings,
+                io.fedpipe.profile.MeasuredDevice.fit("m", timings, shape, 0),
+                io.fedpipe.profile.FittedCostModel.fit(timings, shape, io.fedpipe.profile.FittedCostModel.Form.FLOPS));
+        Path file = dir.resolve("profile.json");
+        written.write(file);
+        NodeSettings s = NodeSettings.fromConfig(config("fedpipe.node.profile = \"" + file + "\""));
+        assertEquals(written, s.profile());
+        var measured = io.fedpipe.cluster.node.FedPipeNode.profile(s).measured();
+        assertEquals(written.fp32Tflops(), measured.fp32Tflops(), 0);
+        assertEquals(written.slowdown(), measured.slowdown());
+    }
+
+    @Test
+    void aMissingProfileFileStopsTheNodeWithOneLine() {
+        Path missing = dir.resolve("nope.json");
+        assertEquals("fedpipe.node.profile: profile file " + missing + " does not exist",
+                error("fedpipe.node.profile = \"" + missing + "\""));
+    }
 }

@@ -3,6 +3,7 @@ package io.fedpipe.cluster.dataplane;
 import io.fedpipe.cluster.InJvmCluster;
 import io.fedpipe.cluster.RecordingStrategy;
 
+import static io.fedpipe.cluster.DataPlaneFixtures.maxDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -189,7 +190,7 @@ class DataPlaneJobTest {
         }
         Map<String, Integer> examples = new HashMap<>();
         for (int i = 0; i < NODES.size(); i++) {
-            JobPrepared p = (JobPrepared) scheduler.expectMessageClass(JobPrepared.class, WAIT);
+            JobPrepared p = scheduler.expectMessageClass(JobPrepared.class, WAIT);
             examples.put(p.nodeId(), p.trainExamples());
         }
         // The shards of the simulator's split: 120 examples over 3 IID nodes.
@@ -340,7 +341,7 @@ class DataPlaneJobTest {
     private static Map<Integer, RoundAssignment> slicesOf(TestProbe<TrainerCommand> mallory) {
         Map<Integer, RoundAssignment> slices = new HashMap<>();
         for (int i = 0; i < 2; i++) {
-            RoundAssignment a = (RoundAssignment) mallory.expectMessageClass(RoundAssignment.class, WAIT);
+            RoundAssignment a = mallory.expectMessageClass(RoundAssignment.class, WAIT);
             slices.put(a.partition(), a);
         }
         return slices;
@@ -407,15 +408,5 @@ class DataPlaneJobTest {
             }
             return null;
         });
-    }
-
-    private static double maxDiff(HostTensor a, HostTensor b) {
-        assertTrue(java.util.Arrays.equals(a.shape(), b.shape()),
-                java.util.Arrays.toString(a.shape()) + " vs " + java.util.Arrays.toString(b.shape()));
-        double m = 0;
-        for (int i = 0; i < a.data().length; i++) {
-            m = Math.max(m, Math.abs(a.data()[i] - b.data()[i]));
-        }
-        return m;
     }
 }

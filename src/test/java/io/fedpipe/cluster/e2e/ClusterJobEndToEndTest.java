@@ -1,7 +1,6 @@
 package io.fedpipe.cluster.e2e;
 
-import io.fedpipe.cluster.protocol.SchedulerProtocol;
-
+import static io.fedpipe.cluster.DataPlaneFixtures.maxDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -291,15 +290,5 @@ class ClusterJobEndToEndTest {
             new InProcessSimulator(engine, local, models, nodes, validation).run(2, plans, manager);
         }
         return strategy.last();
-    }
-
-    static double maxDiff(HostTensor a, HostTensor b) {
-        assertTrue(java.util.Arrays.equals(a.shape(), b.shape()),
-                java.util.Arrays.toString(a.shape()) + " vs " + java.util.Arrays.toString(b.shape()));
-        double m = 0;
-        for (int i = 0; i < a.data().length; i++) {
-            m = Math.max(m, Math.abs(a.data()[i] - b.data()[i]));
-        }
-        return m;
     }
 }

@@ -63,7 +63,8 @@ class SchedulerEventJsonTest {
                 new SchedulerEvent.RoundResumed("job-1", 3, T0.plusSeconds(26)),
                 new SchedulerEvent.JobCancelled("job-1", "cancelled by a user", T0.plusSeconds(30)),
                 new SchedulerEvent.JobFinished("job-2", T0),
-                new SchedulerEvent.JobFailed("job-3", "planning failed: nothing fits", T0));
+                new SchedulerEvent.JobFailed("job-3", "planning failed: nothing fits", T0),
+                new SchedulerEvent.NodeJoined(WireSamples.measuredProfile("edge-m"), T0.plusSeconds(40)));
     }
 
     /** Partition {@code p} closed {@code round}: edge-a on plan (3 s of 4), edge-b at {@code bSeconds} (plan 4 s). */
@@ -80,6 +81,25 @@ class SchedulerEventJsonTest {
             s = s.apply(e);
         }
         return s;
+    }
+
+    @Test
+    void aNodeJoinedJournaledBeforeMeasuredProfilesReadsBackWithoutOne() {
+        ActorTestKit kit = ActorTestKit.create("json-old", NodeConfig.layered(ConfigFactory.parseString(
+                "pekko.actor.provider = local\nfedpipe.node.data-dir = \"" + dir + "\"")));
+        try {
+            Serialization serialization = SerializationExtension.get(kit.system());
+            SchedulerEvent joined = new SchedulerEvent.NodeJoined(WireSamples.profile("edge-a"), T0);
+            Serializer s = serialization.findSerializerFor(joined);
+            String json = new String(serialization.serialize(joined).get(), java.nio.charset.StandardCharsets.UTF_8);
+            String old = json.replace(",\"measured\":null", "");
+            assertTrue(json.contains("\"measured\":null") && !old.contains("measured"), json);
+            Object back = serialization.deserialize(old.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    s.identifier(), Serializers.manifestFor(s, joined)).get();
+            assertEquals(joined, back);
+        } finally {
+            kit.shutdownTestKit();
+        }
     }
 
     @Test
