@@ -1,7 +1,7 @@
 package io.fedpipe.cluster.gateway;
 
 import io.fedpipe.aggregation.ScaledAdapter;
-import io.fedpipe.cluster.wire.WireMessage;
+import io.fedpipe.cluster.protocol.WireMessage;
 import io.fedpipe.core.MatrixId;
 import io.fedpipe.core.HostTensor;
 import java.util.List;

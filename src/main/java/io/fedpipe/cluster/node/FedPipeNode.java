@@ -3,7 +3,7 @@ package io.fedpipe.cluster.node;
 import com.typesafe.config.Config;
 import io.fedpipe.cluster.aggregator.Aggregator;
 import io.fedpipe.core.NodeResources;
-import io.fedpipe.cluster.config.NodeRole;
+import io.fedpipe.cluster.protocol.NodeRole;
 import io.fedpipe.cluster.config.NodeSettings;
 import io.fedpipe.cluster.config.SeedNode;
 import io.fedpipe.cluster.protocol.NodeProfile;
@@ -80,7 +80,7 @@ public final class FedPipeNode {
             String roles = settings.roles().stream().map(NodeRole::key).collect(Collectors.joining(","));
             log.info("fedpipe node {} at {} roles [{}] management {} seeds {} wire {}", settings.name(), self, roles,
                     uri, seeds.stream().map(Address::toString).collect(Collectors.joining(",")),
-                    WireRegistry.fingerprint());
+                    WireRegistry.fromConfig(system.settings().config()).fingerprint());
             return new Started(self, uri.toString());
         });
     }

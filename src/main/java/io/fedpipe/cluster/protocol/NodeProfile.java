@@ -1,6 +1,5 @@
 package io.fedpipe.cluster.protocol;
 
-import io.fedpipe.cluster.config.NodeRole;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Set;

@@ -1,6 +1,6 @@
 package io.fedpipe.cluster.scheduler;
 
-import io.fedpipe.cluster.config.NodeRole;
+import io.fedpipe.cluster.protocol.NodeRole;
 import io.fedpipe.cluster.gateway.GatewayProtocol;
 import io.fedpipe.cluster.gateway.GatewayProtocol.JobState;
 import io.fedpipe.cluster.protocol.JobDefinition;
@@ -10,7 +10,7 @@ import io.fedpipe.cluster.protocol.NodeProtocol;
 import io.fedpipe.cluster.protocol.RoundProtocol;
 import io.fedpipe.cluster.protocol.ServiceKeys;
 import io.fedpipe.cluster.scheduler.SchedulerState.JobEntry;
-import io.fedpipe.cluster.wire.WireMessage;
+import io.fedpipe.cluster.protocol.WireMessage;
 import io.fedpipe.round.NodeRoundPlan;
 import java.time.Duration;
 import java.time.Instant;

@@ -6,7 +6,7 @@ import io.fedpipe.cluster.gateway.GatewayProtocol.NodeMetrics;
 import io.fedpipe.cluster.gateway.GatewayProtocol.PlanChange;
 import io.fedpipe.cluster.gateway.GatewayProtocol.PlanRow;
 import io.fedpipe.cluster.gateway.GatewayProtocol.RoundMetrics;
-import io.fedpipe.cluster.persistence.PersistedJson;
+import io.fedpipe.cluster.protocol.PersistedJson;
 import io.fedpipe.cluster.protocol.JobDefinition;
 import io.fedpipe.cluster.protocol.JobProtocol.NodeRoundStats;
 import io.fedpipe.cluster.protocol.NodeProfile;

@@ -1,4 +1,4 @@
-package io.fedpipe.cluster.persistence;
+package io.fedpipe.cluster.protocol;
 
 /**
  * Marker of every persisted event and snapshot. application.conf binds it to Pekko's

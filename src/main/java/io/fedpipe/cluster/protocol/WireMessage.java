@@ -1,4 +1,4 @@
-package io.fedpipe.cluster.wire;
+package io.fedpipe.cluster.protocol;
 
 /**
  * Marker of every message that crosses nodes. application.conf binds it to
