@@ -51,7 +51,18 @@ public final class FedPipeNode {
     }
 
     /** A node's actor system and the stage that completes when it is fully started. */
-    public record Running(ActorSystem<Void> system, CompletionStage<Started> started) {}
+    public record Running(ActorSystem<Void> system, CompletionStage<Started> started) {
+
+        /** Completes once the actor system has terminated (coordinated shutdown, SIGTERM, downed). */
+        public CompletableFuture<Void> terminated() {
+            return system.getWhenTerminated().toCompletableFuture().thenApply(done -> null);
+        }
+
+        /** Stops the node without waiting. */
+        public void stop() {
+            system.terminate();
+        }
+    }
 
     /**
      * Everything a node does once its actor system exists: creates the H2 schema when configured,
