@@ -25,9 +25,10 @@ import org.apache.pekko.cluster.typed.SingletonActor;
  * The control plane on one node: the scheduler singleton (hosted by the oldest node with role
  * {@code scheduler}, reached through a proxy on every node), the job gateway on nodes with role
  * {@code gateway} or {@code scheduler}, registered with the ClusterClientReceptionist (which runs
- * on every node, so any node can be a client's contact). The references are kept in this
- * extension, and in {@link SchedulerAccess} for the management routes and the readiness check
- * (which must not depend on this wiring package).
+ * on every node, so any node can be a client's contact). The scheduler's proxy and the ask
+ * timeout are kept in {@link SchedulerAccess} (the scheduler's package), where the management
+ * routes and the readiness check read them without depending on this wiring package; this
+ * extension only hands them on.
  */
 public final class ControlPlane implements Extension {
 
