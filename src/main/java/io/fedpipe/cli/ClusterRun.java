@@ -1,6 +1,6 @@
 package io.fedpipe.cli;
 
-import io.fedpipe.cluster.config.NodeRole;
+import io.fedpipe.cluster.protocol.NodeRole;
 import io.fedpipe.cluster.gateway.GatewayClient;
 import io.fedpipe.cluster.protocol.GatewayProtocol;
 import io.fedpipe.cluster.local.LocalCluster;

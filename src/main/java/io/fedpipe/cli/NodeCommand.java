@@ -29,15 +29,15 @@ final class NodeCommand implements Callable<Integer> {
         try {
             // Either started, or stopped early (SIGTERM while starting): do not wait out the timeout.
             CompletableFuture.anyOf(node.started().toCompletableFuture(),
-                    node.system().getWhenTerminated().toCompletableFuture()).get(60, TimeUnit.SECONDS);
+                    node.terminated()).get(60, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
-            node.system().terminate();
+            node.stop();
             Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
             throw new IllegalStateException("node " + settings.name() + " did not start (management on "
                     + settings.managementHost() + ":" + settings.managementPort() + "): " + CliErrors.message(cause), cause);
         }
         // Coordinated shutdown (SIGTERM, or this member being downed) terminates the system.
-        node.system().getWhenTerminated().toCompletableFuture().join();
+        node.terminated().join();
         return 0;
     }
 }

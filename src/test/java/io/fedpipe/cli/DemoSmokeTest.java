@@ -16,8 +16,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code fedpipe demo} end to end on 2 node processes, 1 round, tiny limits (about 90 s on two
- * idle cores). Off by default, since it starts JVMs: {@code mvn test -Dtest=DemoSmokeTest
- * -Dfedpipe.cluster-tests=true}.
+ * idle cores). Off by default, since it starts JVMs; tagged cluster, so it runs in the
+ * cluster-tests execution of {@code mvn verify} once enabled: {@code mvn verify -Pdemo-smoke}, or
+ * alone {@code mvn test-compile surefire:test@cluster-tests -Pdemo-smoke -Dtest=DemoSmokeTest}
+ * ({@code -Dfedpipe.cluster-tests=true} instead of the profile works too).
  */
 @Tag("cluster")
 @EnabledIfSystemProperty(named = "fedpipe.cluster-tests", matches = "true")

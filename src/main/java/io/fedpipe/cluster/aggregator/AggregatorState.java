@@ -1,7 +1,7 @@
 package io.fedpipe.cluster.aggregator;
 
 import io.fedpipe.aggregation.ScaledAdapter;
-import io.fedpipe.cluster.persistence.PersistedJson;
+import io.fedpipe.cluster.protocol.PersistedJson;
 import io.fedpipe.cluster.protocol.JobDefinition;
 import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.core.MatrixId;

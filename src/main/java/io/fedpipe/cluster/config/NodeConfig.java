@@ -8,9 +8,11 @@ import java.nio.file.Path;
 
 /**
  * Loads a node's configuration: system properties over the overlay file over application.conf
- * over the libraries' reference.conf, resolved once at the end. Resolving last matters: a
- * default such as the H2 file under {@code ${fedpipe.node.data-dir}} follows the overlay's data
- * directory, not the default one.
+ * (Pekko's settings, split by concern into the files it includes) over every reference.conf
+ * (FedPipe's own {@code fedpipe.*} defaults and the libraries'), resolved once at the end.
+ * Resolving last matters: a default such as the H2 file under {@code ${fedpipe.node.data-dir}}
+ * follows the overlay's data directory, not the default one, which is why the reference files
+ * are taken unresolved.
  */
 public final class NodeConfig {
 
@@ -38,7 +40,7 @@ public final class NodeConfig {
             return ConfigFactory.defaultOverrides()
                     .withFallback(overlay)
                     .withFallback(ConfigFactory.defaultApplication())
-                    .withFallback(ConfigFactory.defaultReference())
+                    .withFallback(ConfigFactory.defaultReferenceUnresolved())
                     .resolve();
         } catch (ConfigException e) {
             throw new IllegalArgumentException("bad configuration: " + e.getMessage(), e);

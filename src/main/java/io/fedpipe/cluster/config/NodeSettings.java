@@ -1,5 +1,6 @@
 package io.fedpipe.cluster.config;
 
+import io.fedpipe.cluster.protocol.NodeRole;
 import io.fedpipe.core.NodeResources;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;

@@ -4,8 +4,9 @@ import io.fedpipe.cluster.protocol.SchedulerProtocol;
 
 import io.fedpipe.cluster.protocol.GatewayProtocol;
 import io.fedpipe.aggregation.ScaledAdapter;
-import io.fedpipe.cluster.aggregator.Aggregator;
 import io.fedpipe.cluster.protocol.JobProtocol;
+import io.fedpipe.cluster.protocol.ServiceKeys;
+import io.fedpipe.cluster.scheduler.Scheduler;
 import io.fedpipe.core.MatrixId;
 import io.fedpipe.core.HostTensor;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
  * One {@link GatewayProtocol.GetGlobalModel} request: asks the scheduler how many partitions the
@@ -62,7 +64,10 @@ final class GlobalModelFetch {
         int partitions = status.partitions();
         for (int p = 0; p < partitions; p++) {
             int partition = p;
-            ctx.ask(JobProtocol.GlobalSlice.class, Aggregator.ref(ctx.getSystem(), jobId, partition), timeout,
+            // Addressed through the protocol's entity key, as the scheduler does: the gateway needs
+            // the partition's reference, not the aggregator's code.
+            ctx.ask(JobProtocol.GlobalSlice.class, ClusterSharding.get(ctx.getSystem()).entityRefFor(
+                    ServiceKeys.AGGREGATOR, ServiceKeys.aggregatorEntityId(jobId, partition)), timeout,
                     r -> new JobProtocol.GetGlobal(jobId, partition, r),
                     (slice, e) -> slice != null ? new Slice(slice)
                             : new Failed("aggregator partition " + partition + " of job " + jobId

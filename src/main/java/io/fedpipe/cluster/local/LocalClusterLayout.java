@@ -1,7 +1,7 @@
 package io.fedpipe.cluster.local;
 
 import com.typesafe.config.ConfigUtil;
-import io.fedpipe.cluster.config.NodeRole;
+import io.fedpipe.cluster.protocol.NodeRole;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

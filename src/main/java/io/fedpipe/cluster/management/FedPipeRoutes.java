@@ -14,7 +14,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.fedpipe.cluster.protocol.GatewayProtocol;
-import io.fedpipe.cluster.node.ControlPlane;
+import io.fedpipe.cluster.scheduler.SchedulerAccess;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -68,7 +68,7 @@ public final class FedPipeRoutes implements ManagementRouteProvider {
     }
 
     private <T> CompletionStage<T> askScheduler(Function<ActorRef<T>, SchedulerProtocol.Command> request) {
-        ControlPlane cp = ControlPlane.get(system);
+        SchedulerAccess cp = SchedulerAccess.get(system);
         return cp.scheduler().map(s -> AskPattern.ask(s, request::apply, cp.askTimeout(), system.scheduler()))
                 .orElseGet(() -> CompletableFuture.failedFuture(new IllegalStateException(
                         "the control plane is not started on this node")));

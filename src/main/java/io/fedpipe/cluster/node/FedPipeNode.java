@@ -1,11 +1,12 @@
 package io.fedpipe.cluster.node;
 
+import io.fedpipe.profile.MeasuredProfile;
+
 import ai.djl.Device;
 import com.typesafe.config.Config;
 import io.fedpipe.cluster.aggregator.Aggregator;
 import io.fedpipe.core.NodeResources;
-import io.fedpipe.profile.MeasuredProfile;
-import io.fedpipe.cluster.config.NodeRole;
+import io.fedpipe.cluster.protocol.NodeRole;
 import io.fedpipe.cluster.config.NodeSettings;
 import io.fedpipe.cluster.config.SeedNode;
 import io.fedpipe.cluster.protocol.NodeProfile;
@@ -54,7 +55,18 @@ public final class FedPipeNode {
     }
 
     /** A node's actor system and the stage that completes when it is fully started. */
-    public record Running(ActorSystem<Void> system, CompletionStage<Started> started) {}
+    public record Running(ActorSystem<Void> system, CompletionStage<Started> started) {
+
+        /** Completes once the actor system has terminated (coordinated shutdown, SIGTERM, downed). */
+        public CompletableFuture<Void> terminated() {
+            return system.getWhenTerminated().toCompletableFuture().thenApply(done -> null);
+        }
+
+        /** Stops the node without waiting. */
+        public void stop() {
+            system.terminate();
+        }
+    }
 
     /**
      * Everything a node does once its actor system exists: creates the H2 schema when configured,
@@ -84,7 +96,7 @@ public final class FedPipeNode {
             String roles = settings.roles().stream().map(NodeRole::key).collect(Collectors.joining(","));
             log.info("fedpipe node {} at {} roles [{}] management {} seeds {} wire {}", settings.name(), self, roles,
                     uri, seeds.stream().map(Address::toString).collect(Collectors.joining(",")),
-                    WireRegistry.fingerprint());
+                    WireRegistry.fromConfig(system.settings().config()).fingerprint());
             return new Started(self, uri.toString());
         });
     }

@@ -4,7 +4,7 @@ import io.fedpipe.cluster.gateway.ClusterClientEndpoint;
 import io.fedpipe.cluster.gateway.GatewayClient;
 import io.fedpipe.cluster.gateway.JobFile;
 import io.fedpipe.aggregation.ScaledAdapter;
-import io.fedpipe.cluster.wire.WireMessage;
+import io.fedpipe.cluster.protocol.WireMessage;
 import io.fedpipe.core.MatrixId;
 import io.fedpipe.core.HostTensor;
 import java.util.List;

@@ -1,7 +1,5 @@
 package io.fedpipe.cluster.protocol;
 
-import io.fedpipe.cluster.persistence.PersistedJson;
-import io.fedpipe.cluster.wire.WireMessage;
 import java.util.List;
 
 /**

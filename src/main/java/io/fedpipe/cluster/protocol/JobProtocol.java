@@ -3,7 +3,6 @@ package io.fedpipe.cluster.protocol;
 import io.fedpipe.aggregation.Failure;
 import io.fedpipe.aggregation.Rejection;
 import io.fedpipe.aggregation.ScaledAdapter;
-import io.fedpipe.cluster.wire.WireMessage;
 import io.fedpipe.core.MatrixId;
 import io.fedpipe.core.HostTensor;
 import io.fedpipe.round.NodeRoundPlan;

@@ -1,7 +1,7 @@
 package io.fedpipe.cluster.protocol;
 
-import io.fedpipe.cluster.config.NodeRole;
 import io.fedpipe.round.Emulation;
+
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Map;

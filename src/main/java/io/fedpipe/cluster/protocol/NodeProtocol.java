@@ -1,6 +1,5 @@
 package io.fedpipe.cluster.protocol;
 
-import io.fedpipe.cluster.wire.WireMessage;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /** Between every node and the scheduler singleton: a node announces itself, the scheduler confirms. */

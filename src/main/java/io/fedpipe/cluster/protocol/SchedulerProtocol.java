@@ -1,6 +1,6 @@
 package io.fedpipe.cluster.protocol;
 
-import io.fedpipe.cluster.wire.WireMessage;
+import io.fedpipe.cluster.protocol.WireMessage;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 

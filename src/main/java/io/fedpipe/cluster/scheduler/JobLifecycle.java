@@ -1,6 +1,6 @@
 package io.fedpipe.cluster.scheduler;
 
-import io.fedpipe.cluster.config.NodeRole;
+import io.fedpipe.cluster.protocol.NodeRole;
 import io.fedpipe.cluster.protocol.GatewayProtocol;
 import io.fedpipe.cluster.protocol.SchedulerProtocol;
 import io.fedpipe.cluster.protocol.SchedulerProtocol.CancelJob;

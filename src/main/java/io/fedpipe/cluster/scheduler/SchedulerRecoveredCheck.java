@@ -2,7 +2,6 @@ package io.fedpipe.cluster.scheduler;
 
 import io.fedpipe.cluster.protocol.SchedulerProtocol;
 
-import io.fedpipe.cluster.node.ControlPlane;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -27,7 +26,7 @@ public final class SchedulerRecoveredCheck implements Supplier<CompletionStage<B
 
     @Override
     public CompletionStage<Boolean> get() {
-        ControlPlane cp = ControlPlane.get(system);
+        SchedulerAccess cp = SchedulerAccess.get(system);
         if (!org.apache.pekko.cluster.typed.Cluster.get(system).selfMember().hasRole("scheduler")) {
             return CompletableFuture.completedFuture(true);
         }

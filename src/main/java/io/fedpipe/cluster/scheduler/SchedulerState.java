@@ -1,6 +1,6 @@
 package io.fedpipe.cluster.scheduler;
 
-import io.fedpipe.cluster.persistence.PersistedJson;
+import io.fedpipe.cluster.protocol.PersistedJson;
 import io.fedpipe.cluster.protocol.JobDefinition;
 import io.fedpipe.cluster.protocol.JobProtocol.NodeRoundStats;
 import io.fedpipe.cluster.protocol.NodeProfile;

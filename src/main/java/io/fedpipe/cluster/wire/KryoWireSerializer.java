@@ -20,7 +20,8 @@ import org.objenesis.strategy.StdInstantiatorStrategy;
 /**
  * FedPipe's wire format: Kryo with registration required (docs/decisions/0007).
  *
- * <p>Only classes listed in {@link WireRegistry} are written or read; anything else is refused
+ * <p>Only classes listed in the {@link WireRegistry} (its catalog is named by
+ * {@code fedpipe.wire.registry}) are written or read; anything else is refused
  * with a {@link WireFormatException} naming the class, which Pekko logs while the node goes on.
  * Messages above {@code fedpipe.wire.max-message-bytes} are refused the same way, so an adapter
  * slice that is too big is an error in the sender's log naming its class, not a silent drop
@@ -32,11 +33,12 @@ public final class KryoWireSerializer extends JSerializer {
     public static final int IDENTIFIER = 7_260_407;
 
     private final int maxBytes;
+    private final WireRegistry registry;
     private final Pool<Kryo> pool;
 
     /** The constructor Pekko calls. */
     public KryoWireSerializer(ExtendedActorSystem system) {
-        this(WireSettings.fromConfig(system.settings().config()),
+        this(WireSettings.fromConfig(system.settings().config()), WireRegistry.fromConfig(system.settings().config()),
                 new Memo<>(() -> ActorRefResolver.get(Adapter.toTyped(system))));
     }
 
@@ -44,23 +46,24 @@ public final class KryoWireSerializer extends JSerializer {
      * @param resolver supplies the resolver for actor references on first use (the extension is
      *                 not touched while Pekko is still creating its serializers)
      */
-    KryoWireSerializer(WireSettings settings, Supplier<ActorRefResolver> resolver) {
+    KryoWireSerializer(WireSettings settings, WireRegistry registry, Supplier<ActorRefResolver> resolver) {
         this.maxBytes = settings.maxMessageBytes();
+        this.registry = registry;
         this.pool = new Pool<>(true, false, 16) {
             @Override
             protected Kryo create() {
-                return newKryo(resolver.get());
+                return newKryo(registry, resolver.get());
             }
         };
     }
 
-    static Kryo newKryo(ActorRefResolver resolver) {
+    static Kryo newKryo(WireRegistry registry, ActorRefResolver resolver) {
         // No reference tracking: messages are trees of records, and it costs a lookup per object.
         Kryo kryo = new Kryo(new WireClassResolver(), null);
         kryo.setRegistrationRequired(true);
         // Classes without a no-arg constructor (records are built through their canonical one).
         kryo.setInstantiatorStrategy(new DefaultInstantiatorStrategy(new StdInstantiatorStrategy()));
-        WireRegistry.registerAll(kryo, resolver);
+        registry.registerAll(kryo, resolver);
         return kryo;
     }
 
@@ -105,7 +108,7 @@ public final class KryoWireSerializer extends JSerializer {
     }
 
     /** The innermost cause, stated for a person: Kryo's own text names the class and the field path. */
-    private static String reason(RuntimeException e) {
+    private String reason(RuntimeException e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
@@ -113,7 +116,7 @@ public final class KryoWireSerializer extends JSerializer {
         String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
         if (m.startsWith("Class is not registered: ")) {
             String cls = m.substring("Class is not registered: ".length()).lines().findFirst().orElse("?");
-            m = "class " + cls + " is not registered in " + WireRegistry.class.getName()
+            m = "class " + cls + " is not registered in " + registry.catalogName()
                     + " (every wire class needs a fixed id there)";
         }
         String trace = e instanceof KryoException k && k != t ? traceOf(k) : "";

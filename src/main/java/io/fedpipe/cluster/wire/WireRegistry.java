@@ -6,24 +6,8 @@ import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
-import io.fedpipe.aggregation.Failure;
-import io.fedpipe.aggregation.NodeUpdate;
-import io.fedpipe.aggregation.Rejection;
-import io.fedpipe.aggregation.ScaledAdapter;
-import io.fedpipe.cluster.aggregator.Aggregator;
-import io.fedpipe.cluster.config.NodeRole;
-import io.fedpipe.cluster.protocol.GatewayProtocol;
-import io.fedpipe.cluster.protocol.JobDefinition;
-import io.fedpipe.cluster.protocol.JobProtocol;
-import io.fedpipe.cluster.protocol.NodeProfile;
-import io.fedpipe.cluster.protocol.NodeProtocol;
-import io.fedpipe.cluster.protocol.RoundProtocol;
-import io.fedpipe.core.LoraTarget;
-import io.fedpipe.core.MatrixId;
-import io.fedpipe.lora.PeftAdapters;
-import io.fedpipe.core.HostTensor;
-import io.fedpipe.round.NodeAssignment;
-import io.fedpipe.round.NodeRoundPlan;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -40,7 +24,12 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 
 /**
- * Every class that may appear on the wire, with its fixed Kryo id: the one place to add one.
+ * Every class that may appear on the wire, with its fixed Kryo id.
+ *
+ * <p>The wire format owns ids 20..49 (the JDK arrays and read-only collections, actor
+ * references); the application's classes, ids from {@value #FIRST_CATALOG_ID}, come from a
+ * {@link Catalog} named by {@value #CATALOG_KEY}. The catalog lives with the code that wires the
+ * roles together, so this package knows no role and every role may depend on it.
  *
  * <p>Kryo writes these ids instead of class names, so the list must be identical on every node
  * of a cluster (same FedPipe build); {@link #fingerprint()} summarises it for the start-up log.
@@ -51,16 +40,68 @@ import org.apache.pekko.actor.typed.ActorRefResolver;
  */
 public final class WireRegistry {
 
+    /** The config key naming the {@link Catalog} class. */
+    public static final String CATALOG_KEY = "fedpipe.wire.registry";
+
+    /** The lowest id a catalog may use; those below belong to the wire format itself. */
+    public static final int FIRST_CATALOG_ID = 50;
+
     /** One registered class; {@code serializer} is null for Kryo's default (records, enums, arrays). */
     public record Entry(int id, Class<?> type, Function<ActorRefResolver, Serializer<?>> serializer) {}
 
-    private static final List<Entry> ENTRIES = build();
+    /**
+     * The application's wire classes with their ids; an implementation has a public no-argument
+     * constructor, as it is created from its name in {@value #CATALOG_KEY}.
+     */
+    public interface Catalog {
+        List<Entry> entries();
+    }
 
-    private WireRegistry() {}
+    private final String catalogName;
+    private final List<Entry> entries;
 
-    private static List<Entry> build() {
+    private WireRegistry(String catalogName, List<Entry> entries) {
+        this.catalogName = catalogName;
+        this.entries = entries;
+    }
+
+    /** The wire format's own entries followed by {@code catalog}'s. */
+    public static WireRegistry of(Catalog catalog) {
+        List<Entry> e = new ArrayList<>(formatEntries());
+        for (Entry x : catalog.entries()) {
+            if (x.id() < FIRST_CATALOG_ID) {
+                throw new IllegalStateException("wire registry: " + catalog.getClass().getName() + " lists "
+                        + x.type().getName() + " with id " + x.id() + "; catalog ids start at " + FIRST_CATALOG_ID);
+            }
+            e.add(x);
+        }
+        checkUnique(e);
+        return new WireRegistry(catalog.getClass().getName(), List.copyOf(e));
+    }
+
+    /** The registry whose catalog {@code config} names under {@value #CATALOG_KEY}. */
+    public static WireRegistry fromConfig(Config config) {
+        String name;
+        try {
+            name = config.getString(CATALOG_KEY);
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(CATALOG_KEY + " must name a " + Catalog.class.getName() + " class", e);
+        }
+        Object catalog;
+        try {
+            catalog = Class.forName(name, true, WireRegistry.class.getClassLoader()).getConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            throw new IllegalArgumentException(CATALOG_KEY + ": cannot create " + name + " (" + e + ")", e);
+        }
+        if (!(catalog instanceof Catalog c)) {
+            throw new IllegalArgumentException(CATALOG_KEY + ": " + name + " is not a " + Catalog.class.getName());
+        }
+        return of(c);
+    }
+
+    /** The JDK types (20..49) every message may contain. */
+    private static List<Entry> formatEntries() {
         List<Entry> e = new ArrayList<>();
-        // JDK types (20..49)
         e.add(new Entry(20, long[].class, null));
         e.add(new Entry(21, float[].class, null));
         e.add(new Entry(22, int[].class, null));
@@ -79,69 +120,7 @@ public final class WireRegistry {
         e.add(new Entry(34, Collections.unmodifiableSet(new HashSet<>()).getClass(),
                 r -> new ReadOnlyCollectionSerializers.SetSerializer()));
         e.add(new Entry(35, ActorRef.class, ActorRefSerializer::new));
-        // Model and round data (50..99)
-        e.add(new Entry(50, LoraTarget.class, null));
-        e.add(new Entry(51, MatrixId.class, null));
-        e.add(new Entry(52, HostTensor.class, null));
-        e.add(new Entry(53, PeftAdapters.Adapter.class, null));
-        e.add(new Entry(54, ScaledAdapter.class, null));
-        e.add(new Entry(55, NodeRoundPlan.class, null));
-        e.add(new Entry(56, NodeAssignment.class, null));
-        e.add(new Entry(57, NodeUpdate.class, null));
-        e.add(new Entry(58, Failure.class, null));
-        e.add(new Entry(59, Rejection.class, null));
-        e.add(new Entry(60, NodeRole.class, null));
-        e.add(new Entry(61, NodeProfile.class, null));
-        e.add(new Entry(62, NodeProfile.Measured.class, null));
-        // Protocols (100..)
-        e.add(new Entry(100, NodeProtocol.Register.class, null));
-        e.add(new Entry(101, NodeProtocol.Registered.class, null));
-        e.add(new Entry(110, RoundProtocol.RoundAssignment.class, null));
-        e.add(new Entry(111, RoundProtocol.DeltaUpload.class, null));
-        e.add(new Entry(112, RoundProtocol.RoundDeclined.class, null));
-        e.add(new Entry(113, RoundProtocol.DeltaAck.class, null));
-        e.add(new Entry(114, RoundProtocol.Outcome.class, null));
-        e.add(new Entry(120, JobDefinition.class, null));
-        e.add(new Entry(121, JobProtocol.PrepareJob.class, null));
-        e.add(new Entry(122, JobProtocol.JobPrepared.class, null));
-        e.add(new Entry(123, JobProtocol.JobRefused.class, null));
-        e.add(new Entry(124, JobProtocol.OpenRound.class, null));
-        e.add(new Entry(125, JobProtocol.NodeRoundStats.class, null));
-        e.add(new Entry(126, JobProtocol.RoundClosed.class, null));
-        e.add(new Entry(127, JobProtocol.GetGlobal.class, null));
-        e.add(new Entry(128, JobProtocol.GlobalSlice.class, null));
-        e.add(new Entry(129, JobProtocol.FinishJob.class, null));
-        e.add(new Entry(140, Aggregator.Passivate.class, null));
-        // Gateway and scheduler queries (160..)
-        e.add(new Entry(160, GatewayProtocol.SubmitJob.class, null));
-        e.add(new Entry(161, GatewayProtocol.GetJobStatus.class, null));
-        e.add(new Entry(162, GatewayProtocol.ListJobs.class, null));
-        e.add(new Entry(163, GatewayProtocol.CancelJob.class, null));
-        e.add(new Entry(164, GatewayProtocol.JobAccepted.class, null));
-        e.add(new Entry(165, GatewayProtocol.JobRejected.class, null));
-        e.add(new Entry(166, GatewayProtocol.JobCancelled.class, null));
-        e.add(new Entry(167, GatewayProtocol.UnknownJob.class, null));
-        e.add(new Entry(168, GatewayProtocol.RequestFailed.class, null));
-        e.add(new Entry(169, GatewayProtocol.JobState.class, null));
-        e.add(new Entry(170, GatewayProtocol.JobSummary.class, null));
-        e.add(new Entry(171, GatewayProtocol.JobList.class, null));
-        e.add(new Entry(172, GatewayProtocol.PlanRow.class, null));
-        e.add(new Entry(173, GatewayProtocol.Excluded.class, null));
-        e.add(new Entry(174, GatewayProtocol.NodeMetrics.class, null));
-        e.add(new Entry(175, GatewayProtocol.RoundMetrics.class, null));
-        e.add(new Entry(176, GatewayProtocol.PlanChange.class, null));
-        e.add(new Entry(177, GatewayProtocol.JobStatus.class, null));
-        e.add(new Entry(178, GatewayProtocol.GetGlobalModel.class, null));
-        e.add(new Entry(179, GatewayProtocol.GlobalModel.class, null));
-        e.add(new Entry(180, SchedulerProtocol.SubmitJob.class, null));
-        e.add(new Entry(181, SchedulerProtocol.GetJob.class, null));
-        e.add(new Entry(182, SchedulerProtocol.ListJobs.class, null));
-        e.add(new Entry(183, SchedulerProtocol.CancelJob.class, null));
-        e.add(new Entry(184, SchedulerProtocol.GetNodes.class, null));
-        e.add(new Entry(185, SchedulerProtocol.NodeList.class, null));
-        e.add(new Entry(186, SchedulerProtocol.NodeView.class, null));
-        checkUnique(e);
-        return List.copyOf(e);
+        return e;
     }
 
     private static void checkUnique(List<Entry> entries) {
@@ -155,13 +134,18 @@ public final class WireRegistry {
         }
     }
 
-    public static List<Entry> entries() {
-        return ENTRIES;
+    public List<Entry> entries() {
+        return entries;
+    }
+
+    /** The catalog's class name, for error messages that say where a class must be listed. */
+    public String catalogName() {
+        return catalogName;
     }
 
     /** Registers every entry on {@code kryo}; actor references are resolved with {@code resolver}. */
-    static void registerAll(Kryo kryo, ActorRefResolver resolver) {
-        for (Entry x : ENTRIES) {
+    void registerAll(Kryo kryo, ActorRefResolver resolver) {
+        for (Entry x : entries) {
             if (x.serializer() == null) {
                 kryo.register(x.type(), x.id());
             } else {
@@ -171,9 +155,9 @@ public final class WireRegistry {
     }
 
     /** The first 12 hex digits of SHA-256 over "id=class" lines: equal on nodes that can talk. */
-    public static String fingerprint() {
+    public String fingerprint() {
         StringBuilder s = new StringBuilder();
-        for (Entry x : ENTRIES) {
+        for (Entry x : entries) {
             s.append(x.id()).append('=').append(x.type().getName()).append('\n');
         }
         try {

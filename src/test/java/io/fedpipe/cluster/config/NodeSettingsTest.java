@@ -1,5 +1,6 @@
 package io.fedpipe.cluster.config;
 
+import io.fedpipe.cluster.protocol.NodeRole;
 import io.fedpipe.core.NodeResources;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

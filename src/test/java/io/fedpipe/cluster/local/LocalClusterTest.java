@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import io.fedpipe.cluster.config.NodeConfig;
-import io.fedpipe.cluster.config.NodeRole;
+import io.fedpipe.cluster.protocol.NodeRole;
 import io.fedpipe.cluster.config.NodeSettings;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

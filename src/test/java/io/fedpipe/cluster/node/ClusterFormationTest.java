@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fedpipe.cluster.InJvmCluster;
 import io.fedpipe.cluster.WireSamples;
 import io.fedpipe.cluster.protocol.RoundProtocol;
-import io.fedpipe.cluster.wire.WireMessage;
+import io.fedpipe.cluster.protocol.WireMessage;
 import io.fedpipe.core.LoraTarget;
 import io.fedpipe.core.MatrixId;
 import io.fedpipe.aggregation.NodeUpdate;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fedpipe.cluster.config.NodeRole;
+import io.fedpipe.cluster.protocol.NodeRole;
 import io.fedpipe.cluster.protocol.JobDefinition;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.planning.DevicePreset;

@@ -82,7 +82,7 @@ class SchedulerBehaviorTest {
     }
 
     private static NodeProfile profile(String id) {
-        return new NodeProfile(id, java.util.EnumSet.of(io.fedpipe.cluster.config.NodeRole.EDGE), 2L << 30, 100, 50,
+        return new NodeProfile(id, java.util.EnumSet.of(io.fedpipe.cluster.protocol.NodeRole.EDGE), 2L << 30, 100, 50,
                 1.0, 1);
     }
 

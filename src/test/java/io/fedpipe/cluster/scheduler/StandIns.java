@@ -3,7 +3,7 @@ package io.fedpipe.cluster.scheduler;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.fedpipe.cluster.config.NodeConfig;
-import io.fedpipe.cluster.config.NodeRole;
+import io.fedpipe.cluster.protocol.NodeRole;
 import io.fedpipe.cluster.node.ControlPlane;
 import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.protocol.NodeProfile;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import io.fedpipe.cluster.DataPlaneFixtures;
-import io.fedpipe.cluster.config.NodeRole;
+import io.fedpipe.cluster.protocol.NodeRole;
 import io.fedpipe.cluster.protocol.JobDefinition;
 import io.fedpipe.cluster.protocol.JobProtocol.FinishJob;
 import io.fedpipe.cluster.protocol.JobProtocol.JobPrepared;

@@ -1,5 +1,6 @@
 package io.fedpipe.cluster.wire;
 
+import io.fedpipe.cluster.protocol.WireMessage;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,6 +10,7 @@ import com.esotericsoftware.kryo.io.Output;
 import com.typesafe.config.ConfigFactory;
 import io.fedpipe.cluster.WireSamples;
 import io.fedpipe.cluster.config.NodeConfig;
+import io.fedpipe.cluster.node.WireClasses;
 import io.fedpipe.cluster.protocol.RoundProtocol;
 import io.fedpipe.core.LoraTarget;
 import io.fedpipe.core.MatrixId;
@@ -32,6 +34,8 @@ class KryoWireSerializerTest {
     /** Not in the registry: must be refused. */
     record Unlisted(String text) implements WireMessage {}
 
+    private static final WireRegistry REGISTRY = WireRegistry.of(new WireClasses());
+
     private static ActorTestKit kit;
     private static TestProbe<Object> probe;
 
@@ -50,7 +54,7 @@ class KryoWireSerializerTest {
 
     private static KryoWireSerializer serializer(int maxBytes) {
         ActorRefResolver resolver = ActorRefResolver.get(kit.system());
-        return new KryoWireSerializer(new WireSettings(maxBytes), () -> resolver);
+        return new KryoWireSerializer(new WireSettings(maxBytes), REGISTRY, () -> resolver);
     }
 
     @Test
@@ -65,7 +69,7 @@ class KryoWireSerializerTest {
             assertEquals(m, back, m.getClass().getSimpleName());
         }
         // A message class added to the registry without a sample here fails this test.
-        Set<Class<?>> registered = WireRegistry.entries().stream().map(WireRegistry.Entry::type)
+        Set<Class<?>> registered = REGISTRY.entries().stream().map(WireRegistry.Entry::type)
                 .filter(t -> WireMessage.class.isAssignableFrom(t) && !t.isInterface()).collect(Collectors.toSet());
         Set<Class<?>> sampled = samples.stream().map(Object::getClass).collect(Collectors.toSet());
         assertEquals(registered, sampled);
@@ -102,7 +106,7 @@ class KryoWireSerializerTest {
                 () -> serializer(1 << 20).toBinary(new Unlisted("hi")));
         String name = Unlisted.class.getName();
         assertEquals("wire: refusing " + name + ": class " + name + " is not registered in "
-                + WireRegistry.class.getName() + " (every wire class needs a fixed id there)", e.getMessage());
+                + WireClasses.class.getName() + " (every wire class needs a fixed id there)", e.getMessage());
     }
 
     @Test
@@ -117,8 +121,8 @@ class KryoWireSerializerTest {
 
     @Test
     void registryIdsAndClassesAreUnique() {
-        List<WireRegistry.Entry> entries = WireRegistry.entries();
+        List<WireRegistry.Entry> entries = REGISTRY.entries();
         assertEquals(entries.size(), entries.stream().map(WireRegistry.Entry::id).distinct().count());
-        assertEquals(12, WireRegistry.fingerprint().length());
+        assertEquals(12, REGISTRY.fingerprint().length());
     }
 }

@@ -1,4 +1,4 @@
-package io.fedpipe.cluster.config;
+package io.fedpipe.cluster.protocol;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -29,7 +29,7 @@ public enum NodeRole {
         throw new IllegalArgumentException("unknown role '" + key + "' (known: " + known() + ")");
     }
 
-    static String known() {
+    public static String known() {
         return Arrays.stream(values()).map(NodeRole::key).collect(Collectors.joining(", "));
     }
 }

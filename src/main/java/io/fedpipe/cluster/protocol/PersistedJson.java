@@ -1,7 +1,7 @@
-package io.fedpipe.cluster.persistence;
+package io.fedpipe.cluster.protocol;
 
 /**
- * Marker of every persisted event and snapshot. application.conf binds it to Pekko's
+ * Marker of every persisted event and snapshot. serialization.conf binds it to Pekko's
  * {@code jackson-json} serializer: JSON can be read by a later FedPipe version (fields added,
  * renamed with migrations), which Kryo's wire format cannot (docs/decisions/0007).
  */
