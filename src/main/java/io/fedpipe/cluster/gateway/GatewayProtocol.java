@@ -18,7 +18,7 @@ public interface GatewayProtocol {
     /** A request a client sends. */
     sealed interface Request extends WireMessage permits SubmitJob, GetJobStatus, ListJobs, CancelJob, GetGlobalModel {}
 
-    /** Submit a job: the text of a job file ({@link JobFile}) and a name for it (the file name). */
+    /** Submit a job: the text of a job file ({@link io.fedpipe.job.JobSpecReader}) and a name for it (the file name). */
     record SubmitJob(String name, String jobFile) implements Request {
         public SubmitJob {
             if (name == null || name.isBlank() || jobFile == null) {

@@ -1,6 +1,7 @@
 package io.fedpipe.cluster.gateway;
 
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
+import io.fedpipe.job.JobSpecReader;
 import io.fedpipe.cluster.scheduler.Scheduler;
 import java.util.Locale;
 import java.util.UUID;
@@ -12,7 +13,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
- * Where users' requests enter the cluster (DESIGN.md §2): validates job files ({@link JobFile}),
+ * Where users' requests enter the cluster (DESIGN.md §2): validates job files ({@link io.fedpipe.job.JobSpecReader}),
  * gives each job an id, and hands requests to the scheduler singleton, which answers the
  * requester directly. Transport-neutral: it takes {@link GatewayProtocol.Request}s with a reply
  * address, whatever carried them ({@link ClusterClientEndpoint} for Cluster Client).
@@ -48,9 +49,9 @@ public final class JobGateway extends AbstractBehavior<JobGateway.Request> {
     private Behavior<Request> onRequest(Request r) {
         GatewayProtocol.Request q = r.request();
         if (q instanceof GatewayProtocol.SubmitJob s) {
-            JobDefinition job;
+            JobSpec job;
             try {
-                job = JobFile.parse(s.jobFile(), s.name(), newJobId(s.name()));
+                job = JobSpecReader.parseJob(s.jobFile(), s.name(), newJobId(s.name()));
             } catch (IllegalArgumentException e) {
                 getContext().getLog().info("job file {} rejected: {}", s.name(), e.getMessage());
                 r.replyTo().tell(new GatewayProtocol.JobRejected(e.getMessage()));

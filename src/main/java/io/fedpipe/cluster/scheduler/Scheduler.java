@@ -3,7 +3,7 @@ package io.fedpipe.cluster.scheduler;
 import io.fedpipe.cluster.config.NodeRole;
 import io.fedpipe.cluster.gateway.GatewayProtocol;
 import io.fedpipe.cluster.gateway.GatewayProtocol.JobState;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.cluster.protocol.NodeProtocol;
@@ -69,7 +69,7 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
     /** What the scheduler accepts. The public requests may arrive from other nodes (the singleton proxy). */
     public sealed interface Command {}
 
-    public record SubmitJob(JobDefinition job, String name, ActorRef<GatewayProtocol.Reply> replyTo)
+    public record SubmitJob(JobSpec job, String name, ActorRef<GatewayProtocol.Reply> replyTo)
             implements Command, WireMessage {}
 
     public record GetJob(String jobId, ActorRef<GatewayProtocol.Reply> replyTo) implements Command, WireMessage {}
@@ -392,7 +392,7 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
     }
 
     private void sendPrepare(SchedulerState s, JobEntry j, List<String> nodes) {
-        JobDefinition job = j.job();
+        JobSpec job = j.job();
         boolean probe = job.importanceMatrices() > 0 && j.state() == JobState.PREPARING;
         var candidates = probe ? JobPlanning.candidates(job) : List.<io.fedpipe.core.MatrixId>of();
         List<JobPlanning.NodeInput> inputs = j.participants().stream().filter(n -> s.nodes().containsKey(n))
@@ -719,7 +719,7 @@ public final class Scheduler extends EventSourcedBehavior<Scheduler.Command, Sch
     }
 
     /** The round's deadline plus half of it (at least 5 s): a partition that is alive answers by then. */
-    static Duration overdueAfter(JobDefinition job) {
+    static Duration overdueAfter(JobSpec job) {
         return Duration.ofMillis(job.roundTimeoutMs() + Math.max(5_000, job.roundTimeoutMs() / 2));
     }
 

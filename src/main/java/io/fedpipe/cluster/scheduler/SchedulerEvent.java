@@ -3,7 +3,7 @@ package io.fedpipe.cluster.scheduler;
 import io.fedpipe.cluster.gateway.GatewayProtocol.Excluded;
 import io.fedpipe.cluster.gateway.GatewayProtocol.PlanRow;
 import io.fedpipe.cluster.persistence.PersistedJson;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.cluster.protocol.JobProtocol.NodeRoundStats;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import java.time.Instant;
@@ -43,7 +43,7 @@ public sealed interface SchedulerEvent extends PersistedJson {
     record NodeSlowed(String nodeId, String jobId, int round, double factor, Instant at) implements SchedulerEvent {}
 
     /** A job was accepted; {@code participants} (sorted) are its edge nodes, shard i going to the i-th. */
-    record JobSubmitted(JobDefinition job, String name, List<String> participants, Instant at)
+    record JobSubmitted(JobSpec job, String name, List<String> participants, Instant at)
             implements SchedulerEvent {
         public JobSubmitted {
             participants = List.copyOf(participants);

@@ -7,7 +7,7 @@ import io.fedpipe.cluster.gateway.GatewayProtocol.PlanChange;
 import io.fedpipe.cluster.gateway.GatewayProtocol.PlanRow;
 import io.fedpipe.cluster.gateway.GatewayProtocol.RoundMetrics;
 import io.fedpipe.cluster.persistence.PersistedJson;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.cluster.protocol.JobProtocol.NodeRoundStats;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.cluster.scheduler.SchedulerEvent.PartitionClosed;
@@ -66,7 +66,7 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
      * @param interrupted the open round was re-issued by a scheduler that recovered: its timings include the
      *                    fail-over and do not count toward slowness
      */
-    public record JobEntry(JobDefinition job, String name, JobState state, String reason, List<String> participants,
+    public record JobEntry(JobSpec job, String name, JobState state, String reason, List<String> participants,
             Map<String, Prepared> prepared, Map<String, String> refused, List<String> selected, double roundSeconds,
             List<PlanRow> plan, List<Excluded> excluded, int round, Instant roundOpenedAt,
             Map<Integer, PartitionClosed> closed, List<RoundMetrics> history, List<PlanChange> planChanges,
@@ -86,7 +86,7 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
             lastFactor = Map.copyOf(lastFactor);
         }
 
-        static JobEntry submitted(JobDefinition job, String name, List<String> participants) {
+        static JobEntry submitted(JobSpec job, String name, List<String> participants) {
             return new JobEntry(job, name, JobState.PREPARING, "", participants, Map.of(), Map.of(), List.of(), 0,
                     List.of(), List.of(), 0, null, Map.of(), List.of(), List.of(), Map.of(), Map.of(), false);
         }
@@ -113,7 +113,7 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
 
     /** Copy-and-change for {@link JobEntry}, used only by {@link #apply}. */
     static final class Builder {
-        JobDefinition job; String name; JobState state; String reason; List<String> participants;
+        JobSpec job; String name; JobState state; String reason; List<String> participants;
         Map<String, Prepared> prepared; Map<String, String> refused; List<String> selected; double roundSeconds;
         List<PlanRow> plan; List<Excluded> excluded; int round; Instant roundOpenedAt;
         Map<Integer, PartitionClosed> closed; List<RoundMetrics> history; List<PlanChange> planChanges;

@@ -11,7 +11,7 @@ import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.aggregator.Aggregator;
 import io.fedpipe.cluster.config.NodeRole;
 import io.fedpipe.cluster.gateway.GatewayProtocol;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.cluster.protocol.NodeProtocol;
@@ -91,6 +91,11 @@ public final class WireRegistry {
         e.add(new Entry(59, Rejection.class, null));
         e.add(new Entry(60, NodeRole.class, null));
         e.add(new Entry(61, NodeProfile.class, null));
+        // The job (62..69); 120 was the flat JobDefinition.
+        e.add(new Entry(62, JobSpec.class, null));
+        e.add(new Entry(63, JobSpec.Data.class, null));
+        e.add(new Entry(64, JobSpec.PlannerChoices.class, null));
+        e.add(new Entry(65, JobSpec.ImportanceStage.class, null));
         // Protocols (100..)
         e.add(new Entry(100, NodeProtocol.Register.class, null));
         e.add(new Entry(101, NodeProtocol.Registered.class, null));
@@ -99,7 +104,6 @@ public final class WireRegistry {
         e.add(new Entry(112, RoundProtocol.RoundDeclined.class, null));
         e.add(new Entry(113, RoundProtocol.DeltaAck.class, null));
         e.add(new Entry(114, RoundProtocol.Outcome.class, null));
-        e.add(new Entry(120, JobDefinition.class, null));
         e.add(new Entry(121, JobProtocol.PrepareJob.class, null));
         e.add(new Entry(122, JobProtocol.JobPrepared.class, null));
         e.add(new Entry(123, JobProtocol.JobRefused.class, null));
