@@ -283,6 +283,40 @@ public final class ConfigReader {
         }
     }
 
+    /** A required integer of at least {@code min}, for counts beyond {@code int}. */
+    public long longAtLeast(String key, long min) {
+        if (!c.hasPath(key)) {
+            missing(key);
+            return min;
+        }
+        try {
+            long v = c.getLong(key);
+            if (v < min) {
+                error(key, "must be >= " + min + ", got " + v);
+                return min;
+            }
+            return v;
+        } catch (ConfigException e) {
+            error(key, "must be an integer >= " + min + ", got " + raw(key));
+            return min;
+        }
+    }
+
+    /** A finite number of at least 0, or {@code fallback} when absent. */
+    public double nonNegative(String key, double fallback) {
+        if (!c.hasPath(key)) {
+            return fallback;
+        }
+        Double v = number(key);
+        if (v == null || !(v >= 0) || v.isInfinite()) {
+            if (v != null) {
+                error(key, "must be a number >= 0, got " + raw(key));
+            }
+            return fallback;
+        }
+        return v;
+    }
+
     /** A required finite number above 0. */
     public double positive(String key) {
         Double v = number(key);
