@@ -484,6 +484,26 @@ public final class ConfigReader {
         }
     }
 
+    /**
+     * The constant of {@code values} whose {@code keyOf} equals the value (ignoring case), or
+     * {@code fallback} when absent.
+     */
+    public <E extends Enum<E>> E oneOf(String key, List<E> values, Function<E, String> keyOf, E fallback) {
+        if (!c.hasPath(key)) {
+            return fallback;
+        }
+        String text = string(key);
+        for (E v : values) {
+            if (keyOf.apply(v).equalsIgnoreCase(text)) {
+                return v;
+            }
+        }
+        if (!text.isEmpty()) {
+            error(key, "must be one of " + String.join(", ", values.stream().map(keyOf).toList()) + ", got " + raw(key));
+        }
+        return fallback;
+    }
+
     /** The value at {@code key} as written, for messages; strings are quoted. */
     public String raw(String key) {
         try {
