@@ -104,7 +104,7 @@ public final class ConfigReader {
     }
 
     /** The full name of {@code key} here ({@code nodes[1].rank}). */
-    public String path(String key) {
+    private String path(String key) {
         return prefix + key;
     }
 
@@ -127,11 +127,6 @@ public final class ConfigReader {
 
     private void missing(String key) {
         problems.add(location(key) + (source == null ? path(key) + ": missing" : "missing key '" + path(key) + "'"));
-    }
-
-    /** True when no problem was recorded so far (by this reader or its relatives). */
-    public boolean ok() {
-        return problems.isEmpty();
     }
 
     /** Throws one exception listing every problem found, one per line. */
@@ -513,12 +508,6 @@ public final class ConfigReader {
         } catch (ConfigException e) {
             return "?";
         }
-    }
-
-    /** The source line of {@code key}, or of this object when the key is absent; 0 when unknown. */
-    public int line(String key) {
-        ConfigOrigin origin = c.hasPath(key) ? c.getValue(key).origin() : c.origin();
-        return Math.max(0, origin.lineNumber());
     }
 
     private static String oneLine(String message) {

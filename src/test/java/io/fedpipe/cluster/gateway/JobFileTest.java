@@ -39,6 +39,17 @@ class JobFileTest {
     }
 
     @Test
+    void everyShippedJobFileParses() throws Exception {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(Path.of("jobs"))) {
+            List<Path> jobs = files.filter(f -> f.toString().endsWith(".conf")).sorted().toList();
+            assertEquals(List.of("demo.conf", "wordnet-fedpipe.conf"), jobs.stream().map(f -> f.getFileName().toString()).toList());
+            for (Path f : jobs) {
+                assertEquals("j", JobSpecReader.readJob(f, "j").jobId(), f.toString());
+            }
+        }
+    }
+
+    @Test
     void defaultsApplyToAMinimalFile() {
         JobSpec j = JobSpecReader.parseJob(BASE, "min.conf", "j");
         assertEquals(List.of(1, 0, 10, 200), List.of(j.partitions(), j.importanceMatrices(), j.minSteps(), j.maxSteps()));
