@@ -1,11 +1,11 @@
 package io.fedpipe.cli;
 
 import ai.djl.ndarray.NDManager;
-import io.fedpipe.cluster.gateway.JobFile;
+import io.fedpipe.job.JobSpecReader;
 import io.fedpipe.cluster.local.ClusterJobReport;
 import io.fedpipe.cluster.local.LocalCluster;
 import io.fedpipe.cluster.local.LocalClusterLayout;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.runtime.EngineSetup;
 import io.fedpipe.runtime.TrainerSettings;
 import java.io.PrintWriter;
@@ -61,7 +61,7 @@ final class DemoCommand implements Callable<Integer> {
         Path jobFile = job != null ? job : defaultJob();
         String text = jobText(jobFile, rounds);
         // Validated before any process starts: a bad file is exit 2.
-        JobDefinition definition = JobFile.parse(text, jobFile.getFileName().toString(), "demo");
+        JobSpec definition = JobSpecReader.parseJob(text, jobFile.getFileName().toString(), "demo");
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new IllegalArgumentException("--out " + out + " exists and is not a directory");
         }
@@ -121,7 +121,7 @@ final class DemoCommand implements Callable<Integer> {
             EngineSetup.start(settings.effectiveThreads());
             ClusterJobReport.Report report;
             try (NDManager manager = NDManager.newBaseManager(settings.resolveDevice())) {
-                JobDefinition done = JobFile.parse(text, jobFile.getFileName().toString(), outcome.status().jobId());
+                JobSpec done = JobSpecReader.parseJob(text, jobFile.getFileName().toString(), outcome.status().jobId());
                 report = ClusterJobReport.write(out, done, outcome.status(), outcome.global(), specs, finished, manager);
             }
             o.println(String.format(Locale.ROOT, "validation: accuracy %.4f, macro-F1 %.4f on %d examples (majority class %.4f)",

@@ -8,7 +8,7 @@ import io.fedpipe.cluster.protocol.GatewayProtocol.JobStatus;
 import io.fedpipe.cluster.protocol.GatewayProtocol.NodeMetrics;
 import io.fedpipe.cluster.protocol.GatewayProtocol.PlanRow;
 import io.fedpipe.cluster.protocol.GatewayProtocol.RoundMetrics;
-import io.fedpipe.cluster.gateway.JobFile;
+import io.fedpipe.job.JobSpecReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -120,7 +120,7 @@ final class JobCommands {
         @Override
         public Integer call() throws Exception {
             // Validated here first: a bad file is exit 2 without contacting the cluster.
-            JobFile.read(file, "local-check");
+            JobSpecReader.readJob(file, "local-check");
             String text = Files.readString(file, StandardCharsets.UTF_8);
             return ask(spec, contact, new GatewayProtocol.SubmitJob(file.getFileName().toString(), text), (client, reply) -> {
                 if (reply instanceof GatewayProtocol.JobRejected r && r.reason().startsWith(file.getFileName() + ":")) {

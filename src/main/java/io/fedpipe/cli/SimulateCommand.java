@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fedpipe.runtime.EngineSetup;
 import io.fedpipe.runtime.TrainerSettings;
 import io.fedpipe.simulation.ExperimentRunner;
-import io.fedpipe.simulation.ExperimentSpec;
+import io.fedpipe.simulation.Experiment;
 import io.fedpipe.simulation.RoundReport;
 import io.fedpipe.round.VirtualClock;
 import java.io.IOException;
@@ -45,7 +45,7 @@ final class SimulateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        ExperimentSpec spec = ExperimentSpec.read(experiment);
+        Experiment spec = Experiment.read(experiment);
         TrainerSettings settings = TrainerSettings.fromConfig(TrainerSettings.load(null));
         int intraOp = threads < 0 ? settings.effectiveThreads() : threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
         EngineSetup.start(intraOp);
@@ -76,11 +76,11 @@ final class SimulateCommand implements Callable<Integer> {
      * The JSON line of one round: the table's columns, rejections and failures as counts, and per
      * node its plan, traffic, measured compute, emulated time and measured peak memory.
      */
-    static Map<String, Object> row(ExperimentSpec spec, String experiment, RoundReport r) {
+    static Map<String, Object> row(Experiment spec, String experiment, RoundReport r) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("experiment", experiment);
-        m.put("method", spec.method());
-        m.put("setting", spec.setting());
+        m.put("method", spec.job().method());
+        m.put("setting", spec.job().setting());
         m.put("round", r.round());
         m.put("accuracy", r.accuracy());
         m.put("macroF1", r.macroF1());
@@ -121,10 +121,10 @@ final class SimulateCommand implements Callable<Integer> {
         return r.nodes().values().stream().mapToLong(RoundReport.NodeReport::bytesDown).sum();
     }
 
-    private static void table(PrintWriter out, ExperimentSpec spec, ExperimentRunner.Result result) {
+    private static void table(PrintWriter out, Experiment spec, ExperimentRunner.Result result) {
         out.printf(Locale.ROOT, "model %s, task %s (%d classes), strategy %s, partition %s, %d nodes with %s training"
-                + " examples, %d validation examples%n", spec.model(), spec.task(), result.classes(),
-                spec.strategy().key(), spec.partition(), spec.nodes().size(), result.nodeExamples(),
+                + " examples, %d validation examples%n", spec.job().model(), spec.job().task(), result.classes(),
+                spec.job().strategy(), spec.job().data().partitionLabel(), spec.nodes().size(), result.nodeExamples(),
                 result.validationExamples());
         for (ExperimentRunner.PlanRecord p : result.plans()) {
             out.printf(Locale.ROOT, "before round %d, %d matrices selected: %s%n", p.round() + 1, p.selected().size(),

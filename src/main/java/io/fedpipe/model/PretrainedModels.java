@@ -11,13 +11,7 @@ import io.fedpipe.model.hf.HfModelDirectory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import io.fedpipe.model.hf.HfConfigs;
-import io.fedpipe.model.hf.HfModelDirectory;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Map;
 
 /**

@@ -1,12 +1,7 @@
 package io.fedpipe.planning;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigParseOptions;
-import com.typesafe.config.ConfigSyntax;
+import io.fedpipe.config.ConfigReader;
 import io.fedpipe.quant.QuantFormat;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,6 +9,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * Reads a cluster description (HOCON) for planning:
@@ -29,93 +25,71 @@ import java.util.Random;
  * Required per node: {@code name}, {@code uplink-mbps}, {@code downlink-mbps}, {@code data-size},
  * and either {@code device} (a preset) or {@code memory-gb} + {@code fp32-tflops}. Optional:
  * {@code memory-gb} (overrides the preset), {@code compute-scale} (1), and for explicit devices
- * {@code half-tflops} (0), {@code mfu} (0.4). Every error names the file, line and node.
+ * {@code half-tflops} (0), {@code mfu} (0.4). Unknown keys are refused; every problem is one line
+ * naming the file, the line and the key ({@code nodes[2].uplink-mbps}), all reported at once.
  */
 public final class ClusterFile {
 
+    private static final Set<String> NODE_KEYS = Set.of("name", "device", "memory-gb", "compute-scale", "uplink-mbps",
+            "downlink-mbps", "data-size", "fp32-tflops", "half-tflops", "mfu");
+
     private ClusterFile() {}
 
+    /** Reads and validates a cluster file; every problem is one line of one {@link IllegalArgumentException}. */
     public static List<NodeSpec> read(Path file) throws NoSuchFileException {
-        if (!Files.isRegularFile(file)) {
-            throw new NoSuchFileException(file.toString(), null, "no such cluster file");
-        }
-        Config root;
-        try {
-            root = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF)
-                    .setAllowMissing(false)).resolve();
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
-        }
-        if (!root.hasPath("nodes")) {
-            throw new IllegalArgumentException(file + ": missing key 'nodes' (a list of nodes)");
-        }
-        List<? extends Config> entries;
-        try {
-            entries = root.getConfigList("nodes");
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException(file + ": 'nodes' must be a list of objects: " + e.getMessage(), e);
-        }
+        ConfigReader r = ConfigReader.forFile(ConfigReader.parseFile(file, "cluster file"), file.getFileName().toString());
+        r.refuseUnknown(Set.of("nodes"));
         List<NodeSpec> nodes = new ArrayList<>();
-        for (int i = 0; i < entries.size(); i++) {
-            Config c = entries.get(i);
-            String where = file.getFileName() + ":" + c.origin().lineNumber() + ": node "
-                    + (c.hasPath("name") ? "'" + c.getString("name") + "'" : "#" + (i + 1));
-            try {
-                nodes.add(node(c));
-            } catch (ConfigException.Missing e) {
-                throw new IllegalArgumentException(where + ": missing key '" + missingKey(e) + "'", e);
-            } catch (ConfigException e) {
-                throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+        for (ConfigReader n : r.objects("nodes")) {
+            NodeSpec spec = node(n);
+            if (spec != null) {
+                nodes.add(spec);
             }
         }
+        r.throwIfAny();
         return nodes;
     }
 
-    private static String missingKey(ConfigException.Missing e) {
-        String m = e.getMessage();
-        int start = m.indexOf('\'');
-        int end = start < 0 ? -1 : m.indexOf('\'', start + 1);
-        return end > start ? m.substring(start + 1, end) : m;
-    }
-
-    private static NodeSpec node(Config c) {
-        String name = c.getString("name");
-        DevicePreset device;
-        if (c.hasPath("device")) {
-            device = DevicePreset.preset(c.getString("device"));
-        } else {
-            device = explicitDevice(name, c);
-        }
-        long memory;
-        if (c.hasPath("memory-gb")) {
-            double gb = c.getDouble("memory-gb");
-            if (!(gb > 0)) {
-                throw new IllegalArgumentException("memory-gb must be positive: " + gb);
-            }
-            memory = Math.round(gb * 1e9);
-        } else if (device.memoryBytes() > 0) {
+    /** The node {@code n} describes, or null when a problem was recorded. */
+    private static NodeSpec node(ConfigReader n) {
+        n.refuseUnknown(NODE_KEYS);
+        String name = n.string("name");
+        DevicePreset device = n.has("device") ? n.parsed("device", DevicePreset::preset) : explicitDevice(name, n);
+        long memory = 0;
+        if (n.has("memory-gb")) {
+            memory = Math.round(n.positive("memory-gb") * 1e9);
+        } else if (device != null && device.memoryBytes() > 0) {
             memory = device.memoryBytes();
-        } else {
-            throw new IllegalArgumentException("device '" + device.name() + "' has no fixed memory: give memory-gb");
+        } else if (device != null) {
+            n.error("memory-gb", "is needed: device '" + device.name() + "' has no fixed memory");
         }
-        double scale = c.hasPath("compute-scale") ? c.getDouble("compute-scale") : 1.0;
-        return new NodeSpec(name, device, memory, scale, c.getDouble("uplink-mbps"), c.getDouble("downlink-mbps"),
-                c.getLong("data-size"));
+        double scale = n.positive("compute-scale", 1.0);
+        double up = n.positive("uplink-mbps");
+        double down = n.positive("downlink-mbps");
+        long dataSize = n.longAtLeast("data-size", 0);
+        if (device == null || memory <= 0) {
+            return null;
+        }
+        try {
+            return new NodeSpec(name, device, memory, scale, up, down, dataSize);
+        } catch (IllegalArgumentException e) {
+            n.problem(e.getMessage());
+            return null;
+        }
     }
 
-    private static DevicePreset explicitDevice(String name, Config c) {
-        if (!c.hasPath("memory-gb") || !c.hasPath("fp32-tflops")) {
-            throw new IllegalArgumentException("give a device preset (device = ...; valid: "
+    private static DevicePreset explicitDevice(String name, ConfigReader n) {
+        if (!n.has("memory-gb") || !n.has("fp32-tflops")) {
+            n.problem("node '" + name + "': give a device preset (device = ...; valid: "
                     + String.join(", ", DevicePreset.presetNames()) + ") or memory-gb and fp32-tflops");
+            return null;
         }
-        double half = c.hasPath("half-tflops") ? c.getDouble("half-tflops") : 0;
-        double mfu = c.hasPath("mfu") ? c.getDouble("mfu") : 0.4;
+        double half = n.nonNegative("half-tflops", 0);
+        double mfu = n.positive("mfu", 0.4);
         // An explicit device borrows the slowdowns of its kind: with a 16-bit path those assumed for GPUs, else the CPU's.
         DevicePreset like = DevicePreset.preset(half > 0 ? "rtx-3090" : "cpu-2core");
         Map<QuantFormat, Double> slowdown = new EnumMap<>(like.slowdown());
-        return new DevicePreset("custom:" + name, 0, c.getDouble("fp32-tflops"), half, mfu,
+        return new DevicePreset("custom:" + name, 0, n.positive("fp32-tflops"), half, mfu,
                 like.halfUtilizationTokens(), like.reserveFraction(), like.floatBytes(), slowdown);
     }
 

@@ -1,6 +1,9 @@
 package io.fedpipe.planning;
 
 import io.fedpipe.core.LoraTarget;
+import io.fedpipe.core.MatrixId;
+import java.util.ArrayList;
+import java.util.Collection;
 import io.fedpipe.core.TransformerConfig;
 import java.util.List;
 import java.util.Locale;
@@ -115,5 +118,16 @@ public record ModelShape(String name, int layers, int hidden, int intermediate, 
 
     public long parameters() {
         return linearParameters() + otherParameters();
+    }
+
+    /** Every matrix of {@code targets} in every layer: the candidates when there is no importance stage. */
+    public List<MatrixId> allMatrices(Collection<LoraTarget> targets) {
+        List<MatrixId> out = new ArrayList<>();
+        for (int layer = 0; layer < layers; layer++) {
+            for (LoraTarget t : targets) {
+                out.add(new MatrixId(layer, t));
+            }
+        }
+        return out;
     }
 }

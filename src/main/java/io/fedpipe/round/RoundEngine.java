@@ -109,7 +109,10 @@ public final class RoundEngine {
     /**
      * Closes a round: the strategy aggregates the delivered updates against what each node was sent
      * (the target rank of a matrix is the largest planned for it), rejecting invalid entries with a
-     * reason; failures are carried into the result.
+     * reason; failures are carried into the result. When no node delivered, the strategy is not
+     * asked: the global, dense tensors and per-node adapters are carried over unchanged, so a node is
+     * sent its own prepared adapters again next round (the simulator and the aggregator partitions
+     * both close such a round here).
      *
      * @param sent     the assignments of this round (of delivering and failed nodes alike)
      * @param results  the updates delivered
@@ -118,6 +121,12 @@ public final class RoundEngine {
      */
     public Outcome aggregate(Collection<NodeAssignment> sent, List<NodeUpdate> results, List<Failure> failures,
             GlobalModel previous) {
+        if (results.isEmpty()) {
+            AggregationResult none = new AggregationResult(strategy.name(), previous.adapters(), previous.perNode(),
+                    previous.dense(), List.of(), failures, Map.of(), Map.of());
+            return new Outcome(none, new GlobalModel(previous.roundsDone() + 1, previous.adapters(), previous.dense(),
+                    previous.perNode()));
+        }
         Map<MatrixId, Integer> targetRanks = new TreeMap<>();
         Map<String, Map<MatrixId, ScaledAdapter>> sentAdapters = new TreeMap<>();
         for (NodeAssignment a : sent) {

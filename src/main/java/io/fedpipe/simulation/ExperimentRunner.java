@@ -10,6 +10,7 @@ import io.fedpipe.local.ClassifierLocalRound;
 import io.fedpipe.local.ClassifierImportance;
 import io.fedpipe.local.AdaptedClassifiers;
 import ai.djl.ndarray.NDManager;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.data.ClassificationDataset;
 import io.fedpipe.data.ClassificationTasks;
 import io.fedpipe.data.DatasetSplits;
@@ -31,7 +32,7 @@ import java.util.TreeMap;
 import java.util.Set;
 
 /**
- * Runs one {@link ExperimentSpec} through the {@link InProcessSimulator}: loads the task (limited
+ * Runs one {@link Experiment} through the {@link InProcessSimulator}: loads the task (limited
  * as the spec says), splits the training set over the nodes with the spec's partitioner, and runs
  * the rounds. Without a planner every node keeps the fixed plan of the file. With one (FedPipe),
  * before the first round (and every {@code refresh-every} rounds) each node probes importance on
@@ -54,23 +55,24 @@ public final class ExperimentRunner {
 
     private ExperimentRunner() {}
 
-    public static Result run(ExperimentSpec spec, NDManager manager) throws IOException {
-        return run(spec, manager, r -> { });
+    public static Result run(Experiment experiment, NDManager manager) throws IOException {
+        return run(experiment, manager, r -> { });
     }
 
     /** As above, telling {@code progress} about each round's report as soon as it is made. */
-    public static Result run(ExperimentSpec spec, NDManager manager, java.util.function.Consumer<RoundReport> progress)
-            throws IOException {
+    public static Result run(Experiment experiment, NDManager manager,
+            java.util.function.Consumer<RoundReport> progress) throws IOException {
+        JobSpec spec = experiment.job();
         DatasetSplits splits = ClassificationTasks.load(spec.task(), spec.seed());
         ClassificationDataset train = limit(splits.train(), spec.limitTrain());
         ClassificationDataset validation = limit(splits.validation(), spec.limitValidation());
-        List<ExperimentSpec.Node> specNodes = spec.nodes();
-        List<int[]> parts = spec.partition().partitioner().partition(train.labelIndices(), train.numLabels(),
+        List<SimulatedNode> specNodes = experiment.nodes();
+        List<int[]> parts = spec.data().partitioner().partition(train.labelIndices(), train.numLabels(),
                 specNodes.size(), spec.seed());
         List<InProcessSimulator.SimNode> nodes = new ArrayList<>();
         List<Integer> sizes = new ArrayList<>();
         for (int i = 0; i < specNodes.size(); i++) {
-            ExperimentSpec.Node n = specNodes.get(i);
+            SimulatedNode n = specNodes.get(i);
             nodes.add(new InProcessSimulator.SimNode(n.name(), train.subset(parts.get(i)), n.emulation()));
             sizes.add(parts.get(i).length);
         }
@@ -78,10 +80,10 @@ public final class ExperimentRunner {
         try (TextTokenizer tokenizer = tokenizer(spec)) {
             AdaptedClassifiers models = new AdaptedClassifiers(weights, tokenizer, train.numLabels(), spec.alpha(),
                     spec.seed());
-            var shapes = models.shapes(spec.targets());
+            var shapes = models.shapes(spec.loraTargets());
             Set<MatrixId> matrices = shapes.keySet();
-            RoundEngine engine = new RoundEngine(spec.strategy().create(), spec.alpha(), shapes);
-            LocalRound local = spec.strategy().fullWeights()
+            RoundEngine engine = new RoundEngine(spec.strategyKind().create(), spec.alpha(), shapes);
+            LocalRound local = spec.strategyKind().fullWeights()
                     ? new FullFineTuneLocalRound(models, manager, spec.lr(), spec.warmup())
                     : new ClassifierLocalRound(models, manager, spec.lr(), spec.warmup());
             InProcessSimulator simulator = new InProcessSimulator(engine, local, models, nodes, validation);
@@ -125,7 +127,7 @@ public final class ExperimentRunner {
      * nodes the loop names, each scaled down by the slowdown it proved.
      */
     private static final class FedPipePlanning implements SimulatedJob.Planning {
-        private final ExperimentSpec spec;
+        private final JobSpec spec;
         private final AdaptedClassifiers models;
         private final NDManager manager;
         private final List<InProcessSimulator.SimNode> nodes;
@@ -135,7 +137,7 @@ public final class ExperimentRunner {
         private final java.util.function.Supplier<GlobalModel> global;
         private List<MatrixId> selected;
 
-        FedPipePlanning(ExperimentSpec spec, AdaptedClassifiers models, NDManager manager,
+        FedPipePlanning(JobSpec spec, AdaptedClassifiers models, NDManager manager,
                 List<InProcessSimulator.SimNode> nodes, List<MatrixId> candidates, PlannedCluster cluster,
                 List<PlanRecord> records, java.util.function.Supplier<GlobalModel> global) {
             this.spec = spec;
@@ -151,7 +153,7 @@ public final class ExperimentRunner {
 
         @Override
         public Map<String, Double> probe(int beforeRound, Set<String> nodeIds) {
-            ExperimentSpec.ImportanceSpec importance = spec.importance();
+            JobSpec.ImportanceStage importance = spec.importance();
             if (importance == null) {
                 return Map.of();
             }
@@ -207,7 +209,7 @@ public final class ExperimentRunner {
     }
 
     /** The model directory's own tokenizer.json, or MiniLM's for the built-in model. */
-    private static TextTokenizer tokenizer(ExperimentSpec spec) throws IOException {
+    private static TextTokenizer tokenizer(JobSpec spec) throws IOException {
         if (PretrainedModels.isDirectory(spec.model())) {
             Path file = Path.of(spec.model()).resolve("tokenizer.json");
             if (!Files.isRegularFile(file)) {

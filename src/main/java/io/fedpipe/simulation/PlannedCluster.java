@@ -1,9 +1,9 @@
 package io.fedpipe.simulation;
 
 import io.fedpipe.round.NodeRoundPlan;
-import io.fedpipe.core.LoraTarget;
 import io.fedpipe.core.MatrixId;
 import io.fedpipe.aggregation.MatrixShape;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.planning.DevicePreset;
 import io.fedpipe.planning.MemoryModel;
 import io.fedpipe.planning.ModelShape;
@@ -32,7 +32,7 @@ public final class PlannedCluster {
     private static final double UNLIMITED = 1e15;
 
     private final ModelShape shape;
-    private final ExperimentSpec.PlannerSpec spec;
+    private final JobSpec.PlannerChoices spec;
     private final int seq;
     private final List<NodeSpec> nodes;
 
@@ -43,7 +43,7 @@ public final class PlannedCluster {
      * @param nodes     the experiment's nodes
      * @param dataSizes training examples per node, in node order
      */
-    public PlannedCluster(ModelShape shape, ExperimentSpec.PlannerSpec spec, int seq, List<ExperimentSpec.Node> nodes,
+    public PlannedCluster(ModelShape shape, JobSpec.PlannerChoices spec, int seq, List<SimulatedNode> nodes,
             List<Integer> dataSizes) {
         if (nodes.size() != dataSizes.size()) {
             throw new IllegalArgumentException(nodes.size() + " nodes but " + dataSizes.size() + " data sizes");
@@ -54,7 +54,7 @@ public final class PlannedCluster {
         DevicePreset device = DevicePreset.preset(spec.device());
         List<NodeSpec> specs = new ArrayList<>();
         for (int i = 0; i < nodes.size(); i++) {
-            ExperimentSpec.Node n = nodes.get(i);
+            SimulatedNode n = nodes.get(i);
             long memory = (long) Math.min(UNLIMITED, n.memoryMb() * 1e6);
             specs.add(new NodeSpec(n.name(), device, memory, n.computeScale(), Math.min(UNLIMITED, n.uplinkMbps()),
                     Math.min(UNLIMITED, n.downlinkMbps()), dataSizes.get(i)));
@@ -64,11 +64,9 @@ public final class PlannedCluster {
 
     /** The plan when {@code selected} matrices carry adapters (excluding nothing: a node that fits nothing fails). */
     public Plan plan(Collection<MatrixId> selected) {
-        PlanningPolicy policy = PlanningPolicy.defaults(seq)
-                .withChoices(spec.formats(), spec.batches(), spec.ranks(), spec.minSteps(), spec.maxSteps())
-                .withObjective(spec.idleTolerance(), spec.workWeight(), spec.roundStretch())
-                .withMatrices(new TreeSet<>(selected));
-        return Planner.plan(shape, nodes, policy);
+        Set<String> all = new TreeSet<>();
+        nodes.forEach(n -> all.add(n.name()));
+        return plan(selected, all, Map.of());
     }
 
     /**
@@ -85,7 +83,7 @@ public final class PlannedCluster {
             }
         }
         PlanningPolicy policy = PlanningPolicy.defaults(seq)
-                .withChoices(spec.formats(), spec.batches(), spec.ranks(), spec.minSteps(), spec.maxSteps())
+                .withChoices(spec.quantFormats(), spec.batches(), spec.ranks(), spec.minSteps(), spec.maxSteps())
                 .withObjective(spec.idleTolerance(), spec.workWeight(), spec.roundStretch())
                 .withMatrices(new TreeSet<>(selected));
         return Planner.plan(shape, chosen, policy);
@@ -125,16 +123,5 @@ public final class PlannedCluster {
         }
         return MemoryModel.of(shape, device, QuantFormat.parse(plan.bits()), plan.batchSize(), seq, adapterParameters)
                 .total();
-    }
-
-    /** Every matrix of {@code targets} in every layer: the selection when there is no importance stage. */
-    public static List<MatrixId> allMatrices(ModelShape shape, Collection<LoraTarget> targets) {
-        List<MatrixId> out = new ArrayList<>();
-        for (int layer = 0; layer < shape.layers(); layer++) {
-            for (LoraTarget t : targets) {
-                out.add(new MatrixId(layer, t));
-            }
-        }
-        return out;
     }
 }

@@ -69,19 +69,19 @@ class PlanCommandTest {
     @Test
     void missingKeyIsNamedWithFileLineAndNode() throws IOException {
         assertInputError(planFile("nodes = [\n  { name = \"x\", device = \"t4\", downlink-mbps = 10, data-size = 1 }\n]\n"),
-                "nodes.conf:2", "'x'", "missing key 'uplink-mbps'");
+                "nodes.conf:2", "missing key 'nodes[0].uplink-mbps'");
     }
 
     @Test
     void unknownDevicePresetListsTheValidOnes() throws IOException {
         assertInputError(planFile("nodes = [{ name = y, device = h100, uplink-mbps = 1, downlink-mbps = 1, data-size = 1 }]"),
-                "'y'", "unknown device preset 'h100'", "a100-80gb");
+                "nodes.conf:1", "key 'nodes[0].device'", "unknown device preset 'h100'", "a100-80gb");
     }
 
     @Test
     void negativeMemoryIsRefused() throws IOException {
         assertInputError(planFile("nodes = [{ name = z, device = t4, memory-gb = -2, uplink-mbps = 1, downlink-mbps = 1, data-size = 1 }]"),
-                "'z'", "memory-gb must be positive: -2");
+                "nodes.conf:1", "key 'nodes[0].memory-gb' must be a positive number, got -2");
     }
 
     @Test

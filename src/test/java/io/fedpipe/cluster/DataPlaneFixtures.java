@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.fedpipe.cluster.config.NodeConfig;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.core.HostTensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,9 +24,11 @@ public final class DataPlaneFixtures {
      * A job over MiniLM-L6's q matrices: its shapes come from the preset configuration, so an
      * aggregator needs no weights; fp32, one local step of batch 2 on 16 tokens.
      */
-    public static JobDefinition job(String id, String task, int partitions, double quorum, long roundTimeoutMs) {
-        return new JobDefinition(id, "minilm-l6", task, 8, 4, "iid", 0.5, "fedpipe", 2, List.of("q"), 8f, 5e-3f, 0,
-                16, 7L, partitions, quorum, roundTimeoutMs, 0, 0, 0, List.of("fp32"), List.of(2), List.of(2), 1, 1);
+    public static JobSpec job(String id, String task, int partitions, double quorum, long roundTimeoutMs) {
+        return new JobSpec(id, "minilm-l6", new JobSpec.Data(task, 8, 4, "iid", 0.5), "fedpipe", 2, List.of("q"), 8f,
+                5e-3f, 0, 16, 7L, partitions, quorum, roundTimeoutMs, new JobSpec.PlannerChoices("cpu-2core",
+                        List.of("fp32"), List.of(2), List.of(2), 1, 1, 0.1, 0.8, 3.0), null, Double.POSITIVE_INFINITY,
+                "fedpipe", "default");
     }
 
     /**

@@ -9,7 +9,7 @@ import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.aggregator.Aggregator;
 import io.fedpipe.cluster.protocol.NodeRole;
 import io.fedpipe.cluster.protocol.GatewayProtocol;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.cluster.protocol.NodeProtocol;
@@ -72,10 +72,12 @@ public final class WireSamples {
                 Map.of("classifier.weight", tensor(9, 3, 24), "classifier.bias", tensor(10, 3)));
     }
 
-    public static JobDefinition job(String id) {
-        return new JobDefinition(id, "minilm-l6", "wordnet-topics", 2000, 500, "dirichlet", 0.5, "fedpipe", 5,
-                List.of("q", "k", "v", "o"), 16f, 2e-3f, 2, 32, 42L, 2, 0.75, 120_000L, 12, 10, 0,
-                List.of("fp32", "int8", "nf4"), List.of(4, 8, 16), List.of(4, 8, 16), 5, 40);
+    public static JobSpec job(String id) {
+        return new JobSpec(id, "minilm-l6", new JobSpec.Data("wordnet-topics", 2000, 500, "dirichlet", 0.5), "fedpipe",
+                5, List.of("q", "k", "v", "o"), 16f, 2e-3f, 2, 32, 42L, 2, 0.75, 120_000L,
+                new JobSpec.PlannerChoices("cpu-2core", List.of("fp32", "int8", "nf4"), List.of(4, 8, 16),
+                        List.of(4, 8, 16), 5, 40, 0.1, 0.8, 3.0),
+                new JobSpec.ImportanceStage(12, 10, 4, 2), Double.POSITIVE_INFINITY, "fedpipe", "default");
     }
 
     /** One message of each wire class; {@code ref} stands in for every reply address. */
@@ -91,7 +93,6 @@ public final class WireSamples {
                 new RoundProtocol.RoundDeclined("job-1", 1, 3, new Failure("edge-b", "plan needs 900 MiB, budget 512 MiB")),
                 new RoundProtocol.DeltaAck("job-1", 1, 3, "edge-a", RoundProtocol.Outcome.ACCEPTED,
                         List.of(new Rejection("edge-a", "1.v", "norm 1e9 above limit 1e4"))),
-                job("job-1"),
                 new JobProtocol.PrepareJob(job("job-1"), 1, 3, List.of(new MatrixId(0, LoraTarget.Q)), "nf4", 8,
                         (ActorRef<JobProtocol.SchedulerEvent>) ref),
                 new JobProtocol.JobPrepared("job-1", "edge-a", 480, Map.of(new MatrixId(0, LoraTarget.Q), 0.25), 1.5),

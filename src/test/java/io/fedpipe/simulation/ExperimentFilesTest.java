@@ -25,15 +25,15 @@ class ExperimentFilesTest {
             if (!ConfigFactory.parseFile(f.toFile()).hasPath("strategy")) {
                 continue; // a fragment (common.conf, hetero.conf) that experiments include
             }
-            ExperimentSpec spec = ExperimentSpec.read(f);
+            Experiment spec = Experiment.read(f);
             assertTrue(spec.nodes().size() >= 1, f.toString());
             experiments++;
         }
         assertTrue(experiments >= 9, "the comparison's eight files and the examples: " + experiments);
-        ExperimentSpec fedpipe = ExperimentSpec.read(Path.of("experiments/compare/hetero-fedpipe.conf"));
-        assertEquals("hetero", fedpipe.setting());
-        assertEquals(16, fedpipe.importance().matrices());
-        assertEquals(240.0, fedpipe.maxSeconds());
+        Experiment fedpipe = Experiment.read(Path.of("experiments/compare/hetero-fedpipe.conf"));
+        assertEquals("hetero", fedpipe.job().setting());
+        assertEquals(16, fedpipe.job().importance().matrices());
+        assertEquals(240.0, fedpipe.job().maxSeconds());
         assertEquals(90.0, fedpipe.nodes().get(3).memoryMb());
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedpipe.core.LoraTarget;
 import io.fedpipe.core.MatrixId;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.planning.ModelShape;
 import io.fedpipe.planning.Plan;
 import io.fedpipe.quant.QuantFormat;
@@ -18,17 +19,16 @@ import org.junit.jupiter.api.Test;
 class PlannedClusterTest {
 
     private static final ModelShape MINILM = ModelShape.preset("minilm-l6");
-    private static final ExperimentSpec.PlannerSpec PLANNER = new ExperimentSpec.PlannerSpec("cpu-2core",
-            List.of(QuantFormat.FP32, QuantFormat.INT8, QuantFormat.NF4), List.of(4, 8), List.of(4, 8, 16), 5, 40,
-            0.1, 0.8, 2.0);
+    private static final JobSpec.PlannerChoices PLANNER = new JobSpec.PlannerChoices("cpu-2core",
+            List.of("fp32", "int8", "nf4"), List.of(4, 8), List.of(4, 8, 16), 5, 40, 0.1, 0.8, 2.0);
 
-    private static ExperimentSpec.Node node(String name, double scale, double up, double memoryMb) {
-        return new ExperimentSpec.Node(name, 0, 0, 0, "fp32", scale, up, up, memoryMb);
+    private static SimulatedNode node(String name, double scale, double up, double memoryMb) {
+        return new SimulatedNode(name, 0, 0, 0, "fp32", scale, up, up, memoryMb);
     }
 
     @Test
     void weakNodeGetsAQuantizedBaseAndFewerStepsAndEveryNodeTrainsTheSelection() {
-        List<ExperimentSpec.Node> nodes = List.of(node("edge-1", 1, 100, 1000), node("edge-4", 0.125, 10, 90));
+        List<SimulatedNode> nodes = List.of(node("edge-1", 1, 100, 1000), node("edge-4", 0.125, 10, 90));
         PlannedCluster cluster = new PlannedCluster(MINILM, PLANNER, 32, nodes, List.of(500, 500));
         List<MatrixId> selected = List.of(new MatrixId(1, LoraTarget.Q), new MatrixId(3, LoraTarget.V),
                 new MatrixId(5, LoraTarget.O));
@@ -54,7 +54,7 @@ class PlannedClusterTest {
             assertEquals(1, r.ranks().values().stream().distinct().count(), "one rank per node");
         }
         // The selection, not all 24 candidates, is what the transfer time counts: fewer matrices, less time.
-        Plan all = cluster.plan(PlannedCluster.allMatrices(MINILM, List.of(LoraTarget.Q, LoraTarget.K, LoraTarget.V,
+        Plan all = cluster.plan(MINILM.allMatrices(List.of(LoraTarget.Q, LoraTarget.K, LoraTarget.V,
                 LoraTarget.O)));
         Plan.NodePlan weakAll = all.node("edge-4");
         assertTrue(weak.transferSeconds() / weak.ranks().values().iterator().next()

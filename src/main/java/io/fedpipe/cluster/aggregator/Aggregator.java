@@ -1,8 +1,9 @@
 package io.fedpipe.cluster.aggregator;
 
 import io.fedpipe.cluster.protocol.ServiceKeys;
-import io.fedpipe.cluster.protocol.JobDefinition;
-import io.fedpipe.cluster.protocol.JobStrategies;
+import io.fedpipe.job.JobSpec;
+import io.fedpipe.aggregation.StrategyKind;
+import io.fedpipe.aggregation.Rejection;
 import io.fedpipe.cluster.protocol.JobProtocol.AggregatorCommand;
 import io.fedpipe.cluster.protocol.JobProtocol.FinishJob;
 import io.fedpipe.cluster.protocol.JobProtocol.GetGlobal;
@@ -104,7 +105,7 @@ public final class Aggregator extends DurableStateBehavior<AggregatorCommand, Ag
     private final String jobId;
     private final int partition;
     /** The job of the open round (the checkpoint has it once a round closed). */
-    private JobDefinition job;
+    private JobSpec job;
     private RoundEngine engine;
     private RoundBarrier open;
     private ActorRef<SchedulerEvent> scheduler;
@@ -269,7 +270,7 @@ public final class Aggregator extends DurableStateBehavior<AggregatorCommand, Ag
     }
 
     /** The job's round engine over every candidate matrix (so every partition configures plans alike). */
-    static RoundEngine engine(JobDefinition job) {
-        return new RoundEngine(JobStrategies.of(job.strategy()), job.alpha(), JobShapes.of(job));
+    static RoundEngine engine(JobSpec job) {
+        return new RoundEngine(StrategyKind.forCluster(job.strategy()), job.alpha(), JobShapes.of(job));
     }
 }

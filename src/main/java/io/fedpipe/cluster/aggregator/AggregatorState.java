@@ -2,7 +2,7 @@ package io.fedpipe.cluster.aggregator;
 
 import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.protocol.PersistedJson;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.core.MatrixId;
 import io.fedpipe.core.HostTensor;
@@ -23,7 +23,7 @@ import java.util.TreeMap;
  * @param roundsDone rounds closed
  * @param lastClosed summary of round {@code roundsDone - 1}, null before the first round closed
  */
-public record AggregatorState(JobDefinition job, int partition, int roundsDone, List<AdapterEntry> adapters,
+public record AggregatorState(JobSpec job, int partition, int roundsDone, List<AdapterEntry> adapters,
         Map<String, HostTensor> dense, Map<String, List<AdapterEntry>> perNode, JobProtocol.RoundClosed lastClosed)
         implements PersistedJson {
 
@@ -44,7 +44,7 @@ public record AggregatorState(JobDefinition job, int partition, int roundsDone, 
     }
 
     /** The checkpoint after a round closed with {@code summary}. */
-    public static AggregatorState closed(JobDefinition job, int partition, GlobalModel global,
+    public static AggregatorState closed(JobSpec job, int partition, GlobalModel global,
             JobProtocol.RoundClosed summary) {
         Map<String, List<AdapterEntry>> perNode = new TreeMap<>();
         global.perNode().forEach((node, m) -> perNode.put(node, entries(m)));

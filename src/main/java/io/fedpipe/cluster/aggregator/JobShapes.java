@@ -2,7 +2,7 @@ package io.fedpipe.cluster.aggregator;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fedpipe.aggregation.MatrixShape;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.core.LoraTarget;
 import io.fedpipe.core.MatrixId;
 import io.fedpipe.model.PretrainedModels;
@@ -28,7 +28,7 @@ public final class JobShapes {
     private JobShapes() {}
 
     /** Every layer's {@code job.targets()}; throws with a one-line reason for an unknown model or target. */
-    public static Map<MatrixId, MatrixShape> of(JobDefinition job) {
+    public static Map<MatrixId, MatrixShape> of(JobSpec job) {
         ModelShape shape = ModelShape.of(job.model(), config(job.model()));
         Map<MatrixId, MatrixShape> out = new TreeMap<>();
         for (String key : job.targets()) {

@@ -77,17 +77,9 @@ final class RoundBarrier {
         return engine.assign(round, plan, global);
     }
 
-    /**
-     * Closes the round from {@code previous}. When every node failed, the engine is not asked: the
-     * partition's global, dense tensors and per-node adapters are carried over unchanged, so a node
-     * is sent its own prepared adapters again next round.
-     */
+    /** Closes the round from {@code previous} (a round every node failed is the engine's case too). */
     Closed close(RoundEngine engine, GlobalModel previous, String silentReason) {
         List<Failure> failures = failures(silentReason);
-        if (results().isEmpty()) {
-            return new Closed(new GlobalModel(previous.roundsDone() + 1, previous.adapters(), previous.dense(),
-                    previous.perNode()), List.of(), failures);
-        }
         RoundEngine.Outcome outcome = engine.aggregate(sent(), results(), failures, previous);
         return new Closed(outcome.global(), outcome.result().rejected(), failures);
     }

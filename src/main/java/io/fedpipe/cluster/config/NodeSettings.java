@@ -1,6 +1,7 @@
 package io.fedpipe.cluster.config;
 
 import io.fedpipe.cluster.protocol.NodeRole;
+import io.fedpipe.config.ConfigReader;
 import io.fedpipe.core.NodeResources;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -54,7 +55,7 @@ public record NodeSettings(String name, String clusterName, String host, int por
 
     /** Reads and validates; throws an {@link IllegalArgumentException} with one line per problem. */
     public static NodeSettings fromConfig(Config config) {
-        SettingsReader r = new SettingsReader(config);
+        ConfigReader r = ConfigReader.forSettings(config);
         String name = r.string(P + "name");
         String clusterName = r.string(P + "cluster-name");
         if (!clusterName.isEmpty() && !ACTOR_SYSTEM_NAME.matcher(clusterName).matches()) {
@@ -64,7 +65,7 @@ public record NodeSettings(String name, String clusterName, String host, int por
         int port = r.port(P + "port");
 
         List<SeedNode> seeds = new ArrayList<>();
-        List<String> seedList = r.list(P + "seed-nodes");
+        List<String> seedList = r.strings(P + "seed-nodes");
         for (String s : seedList) {
             try {
                 seeds.add(SeedNode.parse(s));
@@ -77,7 +78,7 @@ public record NodeSettings(String name, String clusterName, String host, int por
         }
 
         Set<NodeRole> roles = EnumSet.noneOf(NodeRole.class);
-        List<String> roleList = r.list(P + "roles");
+        List<String> roleList = r.strings(P + "roles");
         for (String s : roleList) {
             try {
                 roles.add(NodeRole.parse(s));
@@ -96,9 +97,9 @@ public record NodeSettings(String name, String clusterName, String host, int por
         }
 
         long memory = r.bytes(P + "resources.memory-budget");
-        double up = r.positive(P + "resources.uplink-mbps", Double.POSITIVE_INFINITY);
-        double down = r.positive(P + "resources.downlink-mbps", Double.POSITIVE_INFINITY);
-        double scale = r.positive(P + "resources.compute-scale", 1.0);
+        double up = r.positive(P + "resources.uplink-mbps");
+        double down = r.positive(P + "resources.downlink-mbps");
+        double scale = r.positiveAtMost(P + "resources.compute-scale", 1.0);
 
         String managementHost = r.string(P + "management.host");
         int managementPort = r.port(P + "management.port");

@@ -1,9 +1,10 @@
 package io.fedpipe.cluster.gateway;
 
 import io.fedpipe.cluster.protocol.SchedulerProtocol;
-
 import io.fedpipe.cluster.protocol.GatewayProtocol;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
+import io.fedpipe.job.JobSpecReader;
+import io.fedpipe.cluster.scheduler.Scheduler;
 import java.util.Locale;
 import java.util.UUID;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -14,7 +15,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
- * Where users' requests enter the cluster (DESIGN.md §2): validates job files ({@link JobFile}),
+ * Where users' requests enter the cluster (DESIGN.md §2): validates job files ({@link io.fedpipe.job.JobSpecReader}),
  * gives each job an id, and hands requests to the scheduler singleton, which answers the
  * requester directly. Transport-neutral: it takes {@link GatewayProtocol.Request}s with a reply
  * address, whatever carried them ({@link ClusterClientEndpoint} for Cluster Client).
@@ -50,9 +51,9 @@ public final class JobGateway extends AbstractBehavior<JobGateway.Request> {
     private Behavior<Request> onRequest(Request r) {
         GatewayProtocol.Request q = r.request();
         if (q instanceof GatewayProtocol.SubmitJob s) {
-            JobDefinition job;
+            JobSpec job;
             try {
-                job = JobFile.parse(s.jobFile(), s.name(), newJobId(s.name()));
+                job = JobSpecReader.parseJob(s.jobFile(), s.name(), newJobId(s.name()));
             } catch (IllegalArgumentException e) {
                 getContext().getLog().info("job file {} rejected: {}", s.name(), e.getMessage());
                 r.replyTo().tell(new GatewayProtocol.JobRejected(e.getMessage()));

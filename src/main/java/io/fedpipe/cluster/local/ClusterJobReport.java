@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.protocol.GatewayProtocol;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.data.ClassificationDataset;
 import io.fedpipe.data.ClassificationTasks;
 import io.fedpipe.data.DatasetSplits;
@@ -63,7 +63,7 @@ public final class ClusterJobReport {
      * @param nodes       the emulated resources per node, for the report
      * @param wallSeconds wall time from launching the nodes to the job's end
      */
-    public static Report write(Path out, JobDefinition job, GatewayProtocol.JobStatus status,
+    public static Report write(Path out, JobSpec job, GatewayProtocol.JobStatus status,
             GatewayProtocol.GlobalModel global, List<LocalClusterLayout.NodeSpec> nodes, double wallSeconds,
             NDManager manager) throws IOException {
         if (global.adapters().isEmpty()) {

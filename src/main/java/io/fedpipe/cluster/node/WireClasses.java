@@ -8,7 +8,7 @@ import io.fedpipe.aggregation.Rejection;
 import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.aggregator.Aggregator;
 import io.fedpipe.cluster.protocol.GatewayProtocol;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.cluster.protocol.NodeProtocol;
@@ -62,6 +62,11 @@ public final class WireClasses implements WireRegistry.Catalog {
         e.add(new Entry(60, NodeRole.class, null));
         e.add(new Entry(61, NodeProfile.class, null));
         e.add(new Entry(62, NodeProfile.Measured.class, null));
+        // The job, only ever inside other messages (id 120, the flat JobDefinition before it, stays unused).
+        e.add(new Entry(63, JobSpec.class, null));
+        e.add(new Entry(64, JobSpec.Data.class, null));
+        e.add(new Entry(65, JobSpec.PlannerChoices.class, null));
+        e.add(new Entry(66, JobSpec.ImportanceStage.class, null));
         // Protocols (100..)
         e.add(new Entry(100, NodeProtocol.Register.class, null));
         e.add(new Entry(101, NodeProtocol.Registered.class, null));
@@ -70,7 +75,6 @@ public final class WireClasses implements WireRegistry.Catalog {
         e.add(new Entry(112, RoundProtocol.RoundDeclined.class, null));
         e.add(new Entry(113, RoundProtocol.DeltaAck.class, null));
         e.add(new Entry(114, RoundProtocol.Outcome.class, null));
-        e.add(new Entry(120, JobDefinition.class, null));
         e.add(new Entry(121, JobProtocol.PrepareJob.class, null));
         e.add(new Entry(122, JobProtocol.JobPrepared.class, null));
         e.add(new Entry(123, JobProtocol.JobRefused.class, null));

@@ -2,9 +2,8 @@ package io.fedpipe.cluster.protocol;
 
 import io.fedpipe.cluster.gateway.ClusterClientEndpoint;
 import io.fedpipe.cluster.gateway.GatewayClient;
-import io.fedpipe.cluster.gateway.JobFile;
+import io.fedpipe.job.JobSpecReader;
 import io.fedpipe.aggregation.ScaledAdapter;
-import io.fedpipe.cluster.protocol.WireMessage;
 import io.fedpipe.core.MatrixId;
 import io.fedpipe.core.HostTensor;
 import java.util.List;
@@ -21,7 +20,7 @@ public interface GatewayProtocol {
     /** A request a client sends. */
     sealed interface Request extends WireMessage permits SubmitJob, GetJobStatus, ListJobs, CancelJob, GetGlobalModel {}
 
-    /** Submit a job: the text of a job file ({@link JobFile}) and a name for it (the file name). */
+    /** Submit a job: the text of a job file ({@link io.fedpipe.job.JobSpecReader}) and a name for it (the file name). */
     record SubmitJob(String name, String jobFile) implements Request {
         public SubmitJob {
             if (name == null || name.isBlank() || jobFile == null) {

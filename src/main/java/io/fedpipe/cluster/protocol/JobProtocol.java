@@ -1,5 +1,6 @@
 package io.fedpipe.cluster.protocol;
 
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.aggregation.Failure;
 import io.fedpipe.aggregation.Rejection;
 import io.fedpipe.aggregation.ScaledAdapter;
@@ -61,7 +62,7 @@ public interface JobProtocol {
      * {@code shards} of a built-in task), and, when {@code probeCandidates} is not empty, run the
      * importance probe over them with {@code probeBits}/{@code probeBatch}.
      */
-    record PrepareJob(JobDefinition job, int shard, int shards, List<MatrixId> probeCandidates, String probeBits,
+    record PrepareJob(JobSpec job, int shard, int shards, List<MatrixId> probeCandidates, String probeBits,
             int probeBatch, ActorRef<SchedulerEvent> replyTo) implements TrainerCommand {
         public PrepareJob {
             probeCandidates = List.copyOf(probeCandidates);
@@ -85,7 +86,7 @@ public interface JobProtocol {
      * trainer. The round closes when {@code ceil(quorum · plans)} deltas arrived, or at the job's
      * timeout with at least one.
      */
-    record OpenRound(JobDefinition job, int partition, int round, List<NodeRoundPlan> plans,
+    record OpenRound(JobSpec job, int partition, int round, List<NodeRoundPlan> plans,
             Map<String, ActorRef<RoundProtocol.RoundAssignment>> trainers, ActorRef<SchedulerEvent> replyTo)
             implements AggregatorCommand {
         public OpenRound {

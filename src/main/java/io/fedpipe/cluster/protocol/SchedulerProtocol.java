@@ -1,6 +1,7 @@
 package io.fedpipe.cluster.protocol;
 
-import io.fedpipe.cluster.protocol.WireMessage;
+import io.fedpipe.job.JobSpec;
+
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 
@@ -15,7 +16,7 @@ public interface SchedulerProtocol {
     /** Every message the scheduler handles; its private commands (timers, adapters) extend it too. */
     interface Command {}
 
-    record SubmitJob(JobDefinition job, String name, ActorRef<GatewayProtocol.Reply> replyTo)
+    record SubmitJob(JobSpec job, String name, ActorRef<GatewayProtocol.Reply> replyTo)
             implements Command, WireMessage {}
 
     record GetJob(String jobId, ActorRef<GatewayProtocol.Reply> replyTo) implements Command, WireMessage {}

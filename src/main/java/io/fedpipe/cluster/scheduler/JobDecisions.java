@@ -1,6 +1,6 @@
 package io.fedpipe.cluster.scheduler;
 
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.cluster.scheduler.SchedulerEvent.LeftOut;
 import io.fedpipe.cluster.scheduler.SchedulerEvent.PlannedNode;
 import io.fedpipe.cluster.scheduler.SchedulerState.JobEntry;
@@ -29,7 +29,7 @@ final class JobDecisions {
     record ClusterPlan(List<String> selected, JobPlanning.Result result) {}
 
     /** Importance refresh runs in the simulator only; a cluster job asking for it is refused at submission. */
-    static String refusal(JobDefinition job) {
+    static String refusal(JobSpec job) {
         if (job.refreshEvery() > 0) {
             return "refresh-every = " + job.refreshEvery() + ": re-probing importance between rounds runs only in the"
                     + " simulator for now; a cluster job probes once, before round 1 (set refresh-every = 0)";
@@ -39,7 +39,7 @@ final class JobDecisions {
 
     /** The loop of job {@code j}, planning over the state's node profiles with {@code device}. */
     static RoundLoop<ClusterPlan> loop(SchedulerState state, JobEntry j, String device) {
-        JobDefinition job = j.job();
+        JobSpec job = j.job();
         return new RoundLoop<>(RoundLoop.Policy.of(job.rounds(), 0), (beforeRound, nodes, slowdowns) -> {
             Map<String, Prepared> prepared = new TreeMap<>(j.prepared());
             prepared.keySet().retainAll(nodes);

@@ -1,6 +1,6 @@
 package io.fedpipe.cluster.scheduler;
 
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.protocol.RoundProtocol;
 import io.fedpipe.cluster.protocol.SchedulerProtocol;
@@ -68,7 +68,7 @@ final class JobDispatch {
      * job prepares), except a trainer that was sent it already; returns the sessions with the sends.
      */
     TrainerSessions prepare(SchedulerState s, JobEntry j, List<String> nodes, Roster roster, TrainerSessions sessions) {
-        JobDefinition job = j.job();
+        JobSpec job = j.job();
         boolean probe = job.importanceMatrices() > 0 && j.state() == io.fedpipe.round.RoundLoop.Phase.PREPARING;
         List<MatrixId> candidates = probe ? JobPlanning.candidates(job) : List.of();
         List<JobPlanning.NodeInput> inputs = j.participants().stream().filter(n -> s.nodes().containsKey(n))
@@ -168,7 +168,7 @@ final class JobDispatch {
     }
 
     /** The round's deadline plus half of it (at least 5 s): a partition that is alive answers by then. */
-    static Duration overdueAfter(JobDefinition job) {
+    static Duration overdueAfter(JobSpec job) {
         return Duration.ofMillis(job.roundTimeoutMs() + Math.max(5_000, job.roundTimeoutMs() / 2));
     }
 

@@ -3,7 +3,9 @@ package io.fedpipe.cluster.scheduler;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fedpipe.cluster.scheduler.SchedulerEvent.LeftOut;
 import io.fedpipe.cluster.scheduler.SchedulerEvent.PlannedNode;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
+import io.fedpipe.cluster.protocol.GatewayProtocol.Excluded;
+import io.fedpipe.cluster.protocol.GatewayProtocol.PlanRow;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.importance.ImportanceSelection;
 import io.fedpipe.core.LoraTarget;
@@ -19,7 +21,6 @@ import io.fedpipe.planning.PlanningPolicy;
 import io.fedpipe.profile.MeasuredDevice;
 import io.fedpipe.quant.QuantFormat;
 import io.fedpipe.round.NodeRoundPlan;
-import io.fedpipe.simulation.PlannedCluster;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -66,15 +67,15 @@ public final class JobPlanning {
         }
     }
 
-    public static Set<LoraTarget> targets(JobDefinition job) {
+    public static Set<LoraTarget> targets(JobSpec job) {
         Set<LoraTarget> out = EnumSet.noneOf(LoraTarget.class);
         job.targets().forEach(t -> out.add(LoraTarget.parse(t)));
         return out;
     }
 
     /** Every candidate matrix of the job: its targets in every layer. */
-    public static List<MatrixId> candidates(JobDefinition job) {
-        return PlannedCluster.allMatrices(shape(job.model()), targets(job));
+    public static List<MatrixId> candidates(JobSpec job) {
+        return shape(job.model()).allMatrices(targets(job));
     }
 
     public static String key(MatrixId id) {
@@ -101,7 +102,7 @@ public final class JobPlanning {
      * the nodes' probes, weighted by data size: {@link ImportanceSelection}), or every candidate
      * when the job asks for no probe or no node returned scores.
      */
-    public static List<String> select(JobDefinition job, Map<String, SchedulerState.Prepared> prepared) {
+    public static List<String> select(JobSpec job, Map<String, SchedulerState.Prepared> prepared) {
         List<ImportanceSelection.NodeScores> scores = new ArrayList<>();
         new TreeMap<>(prepared).forEach((node, p) -> {
             if (!p.importance().isEmpty() && p.importance().values().stream().mapToDouble(Double::doubleValue).sum() > 0) {
@@ -119,7 +120,7 @@ public final class JobPlanning {
     }
 
     /** The job's planning policy over {@code selected}; a node that fits nothing is left out with its reason. */
-    public static PlanningPolicy policy(JobDefinition job, List<String> selected) {
+    public static PlanningPolicy policy(JobSpec job, List<String> selected) {
         List<QuantFormat> formats = job.formats().stream().map(QuantFormat::parse).toList();
         PlanningPolicy p = PlanningPolicy.defaults(job.maxLength()).withTargets(targets(job))
                 .withChoices(formats, job.batches(), job.ranks(), job.minSteps(), job.maxSteps())
@@ -133,7 +134,7 @@ public final class JobPlanning {
      * Plans {@code nodes} (sorted by id for a deterministic plan); throws when no node can train. A
      * node with a measured profile is planned on its own fitted device, the others on {@code device}.
      */
-    public static Result plan(JobDefinition job, List<String> selected, List<NodeInput> nodes, String device) {
+    public static Result plan(JobSpec job, List<String> selected, List<NodeInput> nodes, String device) {
         DevicePreset preset = DevicePreset.preset(device);
         List<NodeSpec> specs = nodes.stream().sorted(Comparator.comparing(n -> n.profile().nodeId()))
                 .map(n -> new NodeSpec(n.profile().nodeId(), device(n.profile(), preset), n.profile().memoryBytes(),
@@ -179,7 +180,7 @@ public final class JobPlanning {
     /** Base format and batch of each node's probe: its row in a plan over every candidate. */
     public record Probe(String bits, int batch) {}
 
-    public static Map<String, Probe> probeSettings(JobDefinition job, List<NodeInput> nodes, String device) {
+    public static Map<String, Probe> probeSettings(JobSpec job, List<NodeInput> nodes, String device) {
         Map<String, Probe> out = new TreeMap<>();
         Probe fallback = new Probe(job.formats().get(job.formats().size() - 1), job.batches().get(0));
         try {

@@ -1,5 +1,9 @@
 package io.fedpipe.cluster.scheduler;
 
+import io.fedpipe.cluster.protocol.NodeRole;
+import io.fedpipe.cluster.protocol.GatewayProtocol;
+import io.fedpipe.cluster.protocol.GatewayProtocol.JobState;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.protocol.SchedulerProtocol.CancelJob;
 import io.fedpipe.cluster.protocol.SchedulerProtocol.Command;

@@ -1,7 +1,9 @@
 package io.fedpipe.cluster.scheduler;
 
 import io.fedpipe.cluster.protocol.PersistedJson;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
+import io.fedpipe.cluster.protocol.GatewayProtocol.Excluded;
+import io.fedpipe.cluster.protocol.GatewayProtocol.PlanRow;
 import io.fedpipe.cluster.protocol.JobProtocol.NodeRoundStats;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.cluster.scheduler.SchedulerState.NodeEntry;
@@ -86,7 +88,7 @@ public sealed interface SchedulerEvent extends PersistedJson {
     }
 
     /** A job was accepted; {@code participants} (sorted) are its edge nodes, shard i going to the i-th. */
-    record JobSubmitted(JobDefinition job, String name, List<String> participants, Instant at)
+    record JobSubmitted(JobSpec job, String name, List<String> participants, Instant at)
             implements SchedulerEvent {
         public JobSubmitted {
             participants = List.copyOf(participants);

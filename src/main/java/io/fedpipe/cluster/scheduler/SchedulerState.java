@@ -1,7 +1,13 @@
 package io.fedpipe.cluster.scheduler;
 
 import io.fedpipe.cluster.protocol.PersistedJson;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
+import io.fedpipe.cluster.protocol.GatewayProtocol.Excluded;
+import io.fedpipe.cluster.protocol.GatewayProtocol.JobState;
+import io.fedpipe.cluster.protocol.GatewayProtocol.NodeMetrics;
+import io.fedpipe.cluster.protocol.GatewayProtocol.PlanChange;
+import io.fedpipe.cluster.protocol.GatewayProtocol.PlanRow;
+import io.fedpipe.cluster.protocol.GatewayProtocol.RoundMetrics;
 import io.fedpipe.cluster.protocol.JobProtocol.NodeRoundStats;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.cluster.scheduler.SchedulerEvent.LeftOut;
@@ -75,7 +81,7 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
      * @param interrupted the open round was re-issued by a scheduler that recovered: its timings include the
      *                    fail-over and do not count toward slowness
      */
-    public record JobEntry(JobDefinition job, String name, RoundLoop.State loop, String reason,
+    public record JobEntry(JobSpec job, String name, RoundLoop.State loop, String reason,
             List<String> participants, Map<String, Prepared> prepared, Map<String, String> refused,
             List<String> selected, double roundSeconds, List<PlannedNode> plan, List<LeftOut> excluded,
             Instant roundOpenedAt, Map<Integer, PartitionClosed> closed, List<RoundRecord> history,
@@ -93,7 +99,7 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
             planChanges = List.copyOf(planChanges);
         }
 
-        static JobEntry submitted(JobDefinition job, String name, List<String> participants) {
+        static JobEntry submitted(JobSpec job, String name, List<String> participants) {
             return new JobEntry(job, name, RoundLoop.State.preparing(), "", participants, Map.of(), Map.of(),
                     List.of(), 0, List.of(), List.of(), null, Map.of(), List.of(), List.of(), false);
         }

@@ -1,13 +1,12 @@
 package io.fedpipe.cluster.trainer;
 
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.data.ClassificationDataset;
 import io.fedpipe.data.ClassificationTasks;
 import io.fedpipe.data.DatasetSplits;
 import io.fedpipe.data.JsonlReader;
 import io.fedpipe.model.PretrainedModels;
 import io.fedpipe.model.TransformerWeights;
-import io.fedpipe.simulation.ExperimentSpec;
 import io.fedpipe.tokenize.TextTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -45,7 +44,7 @@ final class JobInputs {
     }
 
     /** The tokenizer of a model directory, or MiniLM's for the built-in model; truncating at the job's length. */
-    static TextTokenizer tokenizer(JobDefinition job) throws IOException {
+    static TextTokenizer tokenizer(JobSpec job) throws IOException {
         if (PretrainedModels.isDirectory(job.model())) {
             Path file = Path.of(job.model()).resolve("tokenizer.json");
             if (!Files.isRegularFile(file)) {
@@ -57,7 +56,7 @@ final class JobInputs {
     }
 
     /** This node's training examples: shard {@code shard} of {@code shards} of the built-in task, or its own file. */
-    static ClassificationDataset shard(JobDefinition job, int shard, int shards, Path dataDir, String nodeId)
+    static ClassificationDataset shard(JobSpec job, int shard, int shards, Path dataDir, String nodeId)
             throws IOException {
         if (shards < 1 || shard < 0 || shard >= shards) {
             throw new IllegalArgumentException("shard " + shard + " of " + shards + " does not exist");
@@ -68,7 +67,7 @@ final class JobInputs {
                 throw new IllegalArgumentException("unknown partition kind '" + job.partitionKind()
                         + "'; valid: iid, dirichlet");
             }
-            List<int[]> parts = new ExperimentSpec.Partition(job.partitionKind(), job.dirichletAlpha()).partitioner()
+            List<int[]> parts = job.data().partitioner()
                     .partition(train.labelIndices(), train.numLabels(), shards, job.seed());
             return train.subset(parts.get(shard));
         }

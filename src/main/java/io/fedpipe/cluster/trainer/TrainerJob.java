@@ -3,10 +3,10 @@ package io.fedpipe.cluster.trainer;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.cluster.protocol.JobProtocol.JobPrepared;
 import io.fedpipe.cluster.protocol.JobProtocol.PrepareJob;
-import io.fedpipe.cluster.protocol.JobStrategies;
+import io.fedpipe.aggregation.StrategyKind;
 import io.fedpipe.data.ClassificationDataset;
 import io.fedpipe.runtime.EngineSetup;
 import io.fedpipe.core.HostTensor;
@@ -38,14 +38,14 @@ final class TrainerJob implements AutoCloseable {
     /** The importance probe's rank, as the simulator's default ({@code probe-rank = 4}). */
     static final int PROBE_RANK = 4;
 
-    final JobDefinition job;
+    final JobSpec job;
     final ClassificationDataset data;
     private final AdaptedClassifiers models;
     private final TextTokenizer tokenizer;
     private final NDManager manager;
     private final ClassifierLocalRound local;
 
-    private TrainerJob(JobDefinition job, ClassificationDataset data, AdaptedClassifiers models, TextTokenizer tokenizer,
+    private TrainerJob(JobSpec job, ClassificationDataset data, AdaptedClassifiers models, TextTokenizer tokenizer,
             NDManager manager) {
         this.job = job;
         this.data = data;
@@ -71,8 +71,8 @@ final class TrainerJob implements AutoCloseable {
     }
 
     private static Loaded load(PrepareJob cmd, String nodeId, Path dataDir, Device device) throws IOException {
-        JobDefinition job = cmd.job();
-        JobStrategies.of(job.strategy());
+        JobSpec job = cmd.job();
+        StrategyKind.forCluster(job.strategy());
         ClassificationDataset data = JobInputs.shard(job, cmd.shard(), cmd.shards(), dataDir, nodeId);
         if (data.size() == 0) {
             throw new IllegalArgumentException("node " + nodeId + " has no training examples in shard " + cmd.shard()

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fedpipe.aggregation.Failure;
 import io.fedpipe.aggregation.NodeUpdate;
 import io.fedpipe.cluster.DataPlaneFixtures;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.cluster.protocol.JobProtocol.AggregatorCommand;
 import io.fedpipe.cluster.protocol.JobProtocol.GetGlobal;
 import io.fedpipe.cluster.protocol.JobProtocol.GlobalSlice;
@@ -66,7 +66,7 @@ class AggregatorTest {
 
     /** A partition (the only one of its job) with probes for its shard, scheduler and trainers. */
     private final class Partition {
-        final JobDefinition job;
+        final JobSpec job;
         final TestProbe<ClusterSharding.ShardCommand> shard = testKit.createTestProbe();
         final TestProbe<SchedulerEvent> scheduler = testKit.createTestProbe();
         final TestProbe<DeltaAck> acks = testKit.createTestProbe();

@@ -46,7 +46,7 @@ class NodeConfigTest {
         Config bindings = config.getConfig("pekko.actor.serialization-bindings");
         assertEquals("fedpipe-kryo", bindings.getString("\"io.fedpipe.cluster.protocol.WireMessage\""));
         assertEquals("jackson-json", bindings.getString("\"io.fedpipe.cluster.protocol.PersistedJson\""));
-        assertEquals("fedpipe-kryo", bindings.getString("\"io.fedpipe.cluster.protocol.JobDefinition\""));
+        assertEquals("fedpipe-kryo", bindings.getString("\"io.fedpipe.cluster.protocol.JobSpec\""));
         assertEquals("io.fedpipe.cluster.node.WireClasses", config.getString("fedpipe.wire.registry"));
     }
 

@@ -15,7 +15,7 @@ import io.fedpipe.aggregation.NodeUpdate;
 import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.aggregator.Aggregator;
 import io.fedpipe.cluster.node.FedPipeNode;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.protocol.JobProtocol.GlobalSlice;
 import io.fedpipe.cluster.protocol.JobProtocol.JobPrepared;
@@ -39,7 +39,7 @@ import io.fedpipe.model.PretrainedModels;
 import io.fedpipe.local.AdaptedClassifiers;
 import io.fedpipe.local.ClassifierLocalRound;
 import io.fedpipe.round.Emulation;
-import io.fedpipe.simulation.ExperimentSpec;
+import io.fedpipe.data.Partitioner;
 import io.fedpipe.simulation.InProcessSimulator;
 import io.fedpipe.round.LocalRound;
 import io.fedpipe.round.NodeRoundPlan;
@@ -114,10 +114,11 @@ class DataPlaneJobTest {
         EngineSetup.start(threadsBefore);
     }
 
-    private static JobDefinition job() {
-        return new JobDefinition(JOB, "minilm-l6", "wordnet-topics", 120, 40, "iid", 0.5, "fedpipe", 2,
-                List.of("q", "v"), ALPHA, 5e-3f, 1, 16, SEED, 2, 1.0, 120_000L, 0, 0, 0, List.of("fp32"),
-                List.of(BATCH), List.of(2, 4), STEPS, STEPS);
+    private static JobSpec job() {
+        return new JobSpec(JOB, "minilm-l6", new JobSpec.Data("wordnet-topics", 120, 40, "iid", 0.5), "fedpipe", 2,
+                List.of("q", "v"), ALPHA, 5e-3f, 1, 16, SEED, 2, 1.0, 120_000L,
+                new JobSpec.PlannerChoices("cpu-2core", List.of("fp32"), List.of(BATCH), List.of(2, 4), STEPS, STEPS,
+                        0.1, 0.8, 3.0), null, Double.POSITIVE_INFINITY, "fedpipe", "default");
     }
 
     /** Heterogeneous plans: ranks 4 and 2 on every q and v, node-3 only the q matrices; mallory as node-1. */
@@ -142,11 +143,11 @@ class DataPlaneJobTest {
 
     /** The same job in the in-process simulator, set up as ExperimentRunner sets up a run without a planner. */
     private static Simulated simulate() throws Exception {
-        JobDefinition job = job();
+        JobSpec job = job();
         DatasetSplits splits = ClassificationTasks.load(job.task(), SEED);
         ClassificationDataset train = splits.train().head(job.limitTrain());
         ClassificationDataset validation = splits.validation().head(job.limitValidation());
-        List<int[]> parts = new ExperimentSpec.Partition("iid", 0.5).partitioner()
+        List<int[]> parts = Partitioner.iid()
                 .partition(train.labelIndices(), train.numLabels(), NODES.size(), SEED);
         List<InProcessSimulator.SimNode> nodes = new ArrayList<>();
         for (int i = 0; i < NODES.size(); i++) {
@@ -179,7 +180,7 @@ class DataPlaneJobTest {
         double simSeconds = (System.nanoTime() - t0) / 1e9;
         awaitMembersUp();
         ActorTestKit k0 = kits.get(0);
-        JobDefinition job = job();
+        JobSpec job = job();
 
         // The scheduler finds the trainers with the Receptionist and prepares them: shard i of 3.
         Map<String, ActorRef<TrainerCommand>> trainers = trainers();
@@ -323,7 +324,7 @@ class DataPlaneJobTest {
     }
 
     /** Opens {@code round} in both partitions, lets mallory play, and returns both RoundClosed by partition. */
-    private static List<RoundClosed> openRound(JobDefinition job, int round, Map<String, ActorRef<RoundAssignment>> to,
+    private static List<RoundClosed> openRound(JobSpec job, int round, Map<String, ActorRef<RoundAssignment>> to,
             TestProbe<SchedulerEvent> scheduler, Mallory mallory) throws Exception {
         for (int p = 0; p < 2; p++) {
             Aggregator.ref(kits.get(0).system(), JOB, p).tell(new JobProtocol.OpenRound(job, p, round, plans(), to,

@@ -32,7 +32,7 @@ import io.fedpipe.model.PretrainedModels;
 import io.fedpipe.local.AdaptedClassifiers;
 import io.fedpipe.local.ClassifierLocalRound;
 import io.fedpipe.round.Emulation;
-import io.fedpipe.simulation.ExperimentSpec;
+import io.fedpipe.data.Partitioner;
 import io.fedpipe.simulation.InProcessSimulator;
 import io.fedpipe.round.NodeRoundPlan;
 import io.fedpipe.round.RoundEngine;
@@ -274,7 +274,7 @@ class ClusterJobEndToEndTest {
         DatasetSplits splits = ClassificationTasks.load("wordnet-topics", SEED);
         ClassificationDataset train = splits.train().head(120);
         ClassificationDataset validation = splits.validation().head(40);
-        List<int[]> parts = new ExperimentSpec.Partition("iid", 0.5).partitioner()
+        List<int[]> parts = Partitioner.iid()
                 .partition(train.labelIndices(), train.numLabels(), participants.size(), SEED);
         List<InProcessSimulator.SimNode> nodes = new ArrayList<>();
         for (int i = 0; i < participants.size(); i++) {

@@ -3,7 +3,8 @@ package io.fedpipe.cluster.gateway;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
+import io.fedpipe.job.JobSpecReader;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,7 +22,7 @@ class JobFileTest {
 
     @Test
     void theExampleJobParses() throws Exception {
-        JobDefinition j = JobFile.read(Path.of("jobs/wordnet-fedpipe.conf"), "j-1");
+        JobSpec j = JobSpecReader.readJob(Path.of("jobs/wordnet-fedpipe.conf"), "j-1");
         assertEquals("j-1", j.jobId());
         assertEquals(List.of("minilm-l6", "wordnet-topics", "dirichlet", "fedpipe"),
                 List.of(j.model(), j.task(), j.partitionKind(), j.strategy()));
@@ -38,8 +39,19 @@ class JobFileTest {
     }
 
     @Test
+    void everyShippedJobFileParses() throws Exception {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(Path.of("jobs"))) {
+            List<Path> jobs = files.filter(f -> f.toString().endsWith(".conf")).sorted().toList();
+            assertEquals(List.of("demo.conf", "wordnet-fedpipe.conf"), jobs.stream().map(f -> f.getFileName().toString()).toList());
+            for (Path f : jobs) {
+                assertEquals("j", JobSpecReader.readJob(f, "j").jobId(), f.toString());
+            }
+        }
+    }
+
+    @Test
     void defaultsApplyToAMinimalFile() {
-        JobDefinition j = JobFile.parse(BASE, "min.conf", "j");
+        JobSpec j = JobSpecReader.parseJob(BASE, "min.conf", "j");
         assertEquals(List.of(1, 0, 10, 200), List.of(j.partitions(), j.importanceMatrices(), j.minSteps(), j.maxSteps()));
         assertEquals(1.0, j.quorum());
         assertEquals("iid", j.partitionKind());
@@ -48,26 +60,26 @@ class JobFileTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "model = /nowhere/model|job.conf:5: key 'model' must be minilm-l6 or a model directory with config.json, got '/nowhere/model'",
-        "strategy = fedsgd|job.conf:5: key 'strategy' unknown strategy 'fedsgd'; valid: fedpipe, flexlora, hetlora, fedavg-lora",
-        "strategy = fedavg-full|job.conf:5: key 'strategy' unknown strategy 'fedavg-full'; valid: fedpipe, flexlora, hetlora, fedavg-lora",
+        "strategy = fedsgd|job.conf:5: key 'strategy': unknown strategy 'fedsgd'; valid: fedpipe, flexlora, hetlora, fedavg-lora",
+        "strategy = fedavg-full|job.conf:5: key 'strategy': unknown strategy 'fedavg-full'; valid: fedpipe, flexlora, hetlora, fedavg-lora",
         "rounds = 0|job.conf:5: key 'rounds' must be >= 1, got 0",
         "quorum = 1.5|job.conf:5: key 'quorum' must be in (0, 1], got 1.5",
         "partitions = 0|job.conf:5: key 'partitions' must be >= 1, got 0",
-        "round-timeout = soon|job.conf:5: key 'round-timeout' No number in duration value 'soon'",
+        "round-timeout = soon|job.conf:5: key 'round-timeout' must be a duration such as 120s or 10m, got 'soon'",
         "task = ../etc|job.conf:5: key 'task' must be wordnet-topics or a dataset name (letters, digits, '.', '_', '-'), got '../etc'",
         "roundz = 3|job.conf:5: unknown key 'roundz'; valid: alpha, importance, limit-train, limit-validation, lr, max-length, model, partition, partitions, planner, quorum, round-timeout, rounds, seed, strategy, targets, task, warmup",
         "partition { kind = skewed }|job.conf:5: key 'partition.kind' must be iid or dirichlet, got 'skewed'",
         "partition { kind = dirichlet }|job.conf:5: missing key 'partition.alpha'",
         "importance { matrices = 0 }|job.conf:5: key 'importance.matrices' must be >= 1, got 0",
-        "planner { formats = \"fp32,fp7\" }|job.conf:5: key 'planner.formats' unknown quantization format 'fp7'",
+        "planner { formats = \"fp32,fp7\" }|job.conf:5: key 'planner.formats': unknown quantization format 'fp7'",
         "planner { batches = [8, -1] }|job.conf:5: key 'planner.batches' must be a non-empty list of positive integers, got [8, -1]",
         "planner { min-steps = 50, max-steps = 10 }|job.conf:5: key 'planner.max-steps' must be >= 50, got 10",
-        "targets = \"q,x\"|job.conf:5: key 'targets' unknown LoRA target 'x'",
+        "targets = \"q,x\"|job.conf:5: key 'targets': unknown LoRA target 'x'",
         "rounds = [|job.conf:5: List should have ]",
     })
     void eachBadInputIsOneLineNamingFileLineAndKey(String line, String expected) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> JobFile.parse(BASE + "\n" + line, "job.conf", "j"));
+                () -> JobSpecReader.parseJob(BASE + "\n" + line, "job.conf", "j"));
         assertEquals(1, e.getMessage().lines().count(), e.getMessage());
         if (expected.endsWith("'fp7'") || expected.endsWith("'x'") || expected.contains("List should")) {
             // The format and target parsers list the valid values after this prefix.
@@ -80,7 +92,7 @@ class JobFileTest {
     @Test
     void aMissingTaskNamesTheKey() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> JobFile.parse("model = minilm-l6\nstrategy = fedpipe\nrounds = 2", "t.conf", "j"));
+                () -> JobSpecReader.parseJob("model = minilm-l6\nstrategy = fedpipe\nrounds = 2", "t.conf", "j"));
         assertEquals("t.conf:1: missing key 'task'", e.getMessage());
     }
 

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedpipe.cluster.protocol.NodeRole;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.planning.DevicePreset;
 import io.fedpipe.profile.FittedCostModel;
@@ -22,10 +22,11 @@ class JobPlanningTest {
 
     private static final int SEQ = 64;
     /** MiniLM on q, k, v, o at 64 tokens; fp32, batch 4, rank 8; the planner picks 1..200 steps per node. */
-    private static JobDefinition job() {
-        return new JobDefinition("job-p", "minilm-l6", "wordnet-topics", 0, 0, "iid", 0.5, "fedpipe", 2,
-                List.of("q", "k", "v", "o"), 16f, 2e-3f, 0, SEQ, 1L, 1, 1.0, 60_000L, 0, 0, 0, List.of("fp32"),
-                List.of(4), List.of(8), 1, 200);
+    private static JobSpec job() {
+        return new JobSpec("job-p", "minilm-l6", new JobSpec.Data("wordnet-topics", 0, 0, "iid", 0.5), "fedpipe", 2,
+                List.of("q", "k", "v", "o"), 16f, 2e-3f, 0, SEQ, 1L, 1, 1.0, 60_000L, new JobSpec.PlannerChoices(
+                        "cpu-2core", List.of("fp32"), List.of(4), List.of(8), 1, 200, 0.1, 0.8, 3.0), null,
+                Double.POSITIVE_INFINITY, "fedpipe", "default");
     }
 
     private static NodeProfile node(String id, NodeProfile.Measured measured) {

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.fedpipe.cluster.config.NodeConfig;
-import io.fedpipe.cluster.gateway.JobFile;
+import io.fedpipe.job.JobSpecReader;
 import io.fedpipe.cluster.protocol.GatewayProtocol;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.cluster.protocol.NodeProtocol;
@@ -107,8 +107,8 @@ class SchedulerBehaviorTest {
         esb.runCommand(new Membership.TrainersChanged(Set.of(), Set.of(nodeId), roster()));
     }
 
-    private static JobDefinition job(String id, int rounds) {
-        return JobFile.parse(StandIns.jobText(rounds), "test.conf", id);
+    private static JobSpec job(String id, int rounds) {
+        return JobSpecReader.parseJob(StandIns.jobText(rounds), "test.conf", id);
     }
 
     /** Answers the PrepareJob each listed node's trainer got, as a trainer with {@code examples} examples. */

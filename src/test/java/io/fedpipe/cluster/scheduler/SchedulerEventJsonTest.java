@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
 import io.fedpipe.cluster.WireSamples;
 import io.fedpipe.cluster.config.NodeConfig;
@@ -123,6 +126,54 @@ class SchedulerEventJsonTest {
         } finally {
             kit.shutdownTestKit();
         }
+    }
+
+    /**
+     * Journals written before the job was {@code JobSpec} hold it as the flat {@code JobSpec}
+     * under version 1 of the manifest; they read back as the same job ({@code JobSpecMigration}).
+     */
+    @Test
+    void jobsJournaledAsTheFlatJobDefinitionStillRead() throws Exception {
+        ActorTestKit kit = ActorTestKit.create("json-v1", NodeConfig.layered(ConfigFactory.parseString(
+                "pekko.actor.provider = local\nfedpipe.node.data-dir = \"" + dir + "\"")));
+        try {
+            Serialization serialization = SerializationExtension.get(kit.system());
+            ObjectMapper mapper = new ObjectMapper();
+            for (Object m : List.of(events().get(2), fold(events()))) {
+                Serializer s = serialization.findSerializerFor(m);
+                String manifest = Serializers.manifestFor(s, m);
+                assertTrue(manifest.endsWith("#2"), manifest);
+                JsonNode tree = mapper.readTree(serialization.serialize(m).get());
+                tree.findParents("job").forEach(p -> ((ObjectNode) p).set("job", flat((ObjectNode) p.get("job"))));
+                assertTrue(mapper.writeValueAsString(tree).contains("\"importanceMatrices\":12"), tree.toString());
+                Object back = serialization.deserialize(mapper.writeValueAsBytes(tree), s.identifier(),
+                        manifest.substring(0, manifest.length() - 2)).get();
+                assertEquals(m, back, m.getClass().getSimpleName());
+            }
+        } finally {
+            kit.shutdownTestKit();
+        }
+    }
+
+    /** The job as the flat JobSpec record wrote it. */
+    private static ObjectNode flat(ObjectNode job) {
+        ObjectNode out = job.objectNode();
+        for (String f : List.of("jobId", "model")) {
+            out.set(f, job.get(f));
+        }
+        out.setAll((ObjectNode) job.get("data"));
+        for (String f : List.of("strategy", "rounds", "targets", "alpha", "lr", "warmup", "maxLength", "seed",
+                "partitions", "quorum", "roundTimeoutMs")) {
+            out.set(f, job.get(f));
+        }
+        JsonNode importance = job.get("importance");
+        out.put("importanceMatrices", importance.get("matrices").asInt());
+        out.put("probeSteps", importance.get("probeSteps").asInt());
+        out.put("refreshEvery", importance.get("refreshEvery").asInt());
+        for (String f : List.of("formats", "batches", "ranks", "minSteps", "maxSteps")) {
+            out.set(f, job.get("planner").get(f));
+        }
+        return out;
     }
 
     @Test

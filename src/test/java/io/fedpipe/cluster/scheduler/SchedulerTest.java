@@ -10,7 +10,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.fedpipe.cluster.protocol.GatewayProtocol;
 import io.fedpipe.cluster.protocol.GatewayProtocol.JobState;
-import io.fedpipe.cluster.gateway.JobFile;
+import io.fedpipe.job.JobSpecReader;
 import io.fedpipe.cluster.node.ControlPlane;
 import io.fedpipe.cluster.persistence.PostgresSchema;
 import io.fedpipe.cluster.protocol.JobProtocol;
@@ -61,7 +61,7 @@ class SchedulerTest {
     private static String submit(ActorTestKit kit, int rounds) {
         TestProbe<GatewayProtocol.Reply> reply = kit.createTestProbe();
         String id = "job-" + UUID.randomUUID().toString().substring(0, 8);
-        scheduler(kit).tell(new SchedulerProtocol.SubmitJob(JobFile.parse(StandIns.jobText(rounds), "test.conf", id), "test.conf",
+        scheduler(kit).tell(new SchedulerProtocol.SubmitJob(JobSpecReader.parseJob(StandIns.jobText(rounds), "test.conf", id), "test.conf",
                 reply.ref()));
         assertEquals(new GatewayProtocol.JobAccepted(id), reply.receiveMessage(StandIns.WAIT));
         return id;
@@ -251,7 +251,7 @@ class SchedulerTest {
             TestProbe<GatewayProtocol.Reply> reply = kit.createTestProbe();
             String id = "job-" + UUID.randomUUID().toString().substring(0, 8);
             String text = StandIns.jobText(2).replace("round-timeout = 60s", "round-timeout = 1s");
-            scheduler(kit).tell(new SchedulerProtocol.SubmitJob(JobFile.parse(text, "test.conf", id), "test.conf", reply.ref()));
+            scheduler(kit).tell(new SchedulerProtocol.SubmitJob(JobSpecReader.parseJob(text, "test.conf", id), "test.conf", reply.ref()));
             assertEquals(new GatewayProtocol.JobAccepted(id), reply.receiveMessage(StandIns.WAIT));
             List<OpenRound> r1 = opened(agg[0], 1);
             long closedAt = System.nanoTime();

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import io.fedpipe.cluster.DataPlaneFixtures;
 import io.fedpipe.cluster.protocol.NodeRole;
-import io.fedpipe.cluster.protocol.JobDefinition;
+import io.fedpipe.job.JobSpec;
 import io.fedpipe.cluster.protocol.JobProtocol.FinishJob;
 import io.fedpipe.cluster.protocol.JobProtocol.JobPrepared;
 import io.fedpipe.cluster.protocol.JobProtocol.JobRefused;
@@ -78,7 +78,7 @@ class TrainerTest {
         }
     }
 
-    private void prepare(JobDefinition job) {
+    private void prepare(JobSpec job) {
         trainer.tell(new PrepareJob(job, 0, 1, List.of(), "fp32", 2, scheduler.ref()));
     }
 
@@ -112,7 +112,7 @@ class TrainerTest {
 
     @Test
     void aReissuedAssignmentOfATrainedRoundIsAnsweredFromTheCache() {
-        JobDefinition job = DataPlaneFixtures.job("t-cache", TASK, 1, 1.0, 60_000);
+        JobSpec job = DataPlaneFixtures.job("t-cache", TASK, 1, 1.0, 60_000);
         prepare(job);
         assertEquals(8, scheduler.expectMessageClass(JobPrepared.class, WAIT).trainExamples());
 
