@@ -36,7 +36,7 @@ import org.apache.pekko.management.javadsl.ManagementRouteProvider;
 import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
 
 /**
- * FedPipe's routes on the Pekko Management endpoint (registered in application.conf under
+ * FedPipe's routes on the Pekko Management endpoint (registered in management.conf under
  * {@code pekko.management.http.routes}), read-only and answered from the scheduler singleton:
  * <ul>
  *   <li>{@code GET /fedpipe/jobs}: every job's id, name, state and round (JSON)</li>

@@ -10,7 +10,7 @@ import org.apache.pekko.cluster.MemberStatus;
 /**
  * Readiness check (Pekko Management, {@code /ready}): this node is a member with status Up.
  * A Joining or WeaklyUp member is not ready: it may not host shards or the scheduler yet.
- * Registered in application.conf under {@code pekko.management.health-checks.readiness-checks}.
+ * Registered in management.conf under {@code pekko.management.health-checks.readiness-checks}.
  */
 public final class MemberUpCheck implements Supplier<CompletionStage<Boolean>> {
 

@@ -13,7 +13,7 @@ import org.apache.pekko.serialization.jackson.JacksonMigration;
  * classes that hold a job stored it as the flat {@code JobSpec} (26 fields); version 2
  * nests the data, planner and importance fields. The old planner fields become the job's planner
  * choices (a cluster job always had them) with the default objective; an importance budget of 0
- * (no importance stage) becomes no importance block. Registered in application.conf
+ * (no importance stage) becomes no importance block. Registered in serialization.conf
  * ({@code pekko.serialization.jackson.migrations}).
  */
 public abstract class JobSpecMigration extends JacksonMigration {

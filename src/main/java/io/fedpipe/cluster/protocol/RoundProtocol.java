@@ -10,7 +10,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 /**
  * Between an aggregator partition ({@code jobId/partition}) and the trainers of a round. The
  * assignment and the upload carry adapter slices, so they travel on Artery's large-message lane
- * (application.conf, {@code large-message-destinations}); every message names job, partition and
+ * (cluster.conf, {@code large-message-destinations}); every message names job, partition and
  * round so that duplicates and stale deltas can be told apart (DESIGN.md §6).
  */
 public interface RoundProtocol {

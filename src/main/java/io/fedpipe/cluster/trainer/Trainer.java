@@ -60,10 +60,10 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
     /** Trainers register under this key; the scheduler finds them with the Receptionist. */
     public static final ServiceKey<TrainerCommand> SERVICE_KEY = ServiceKeys.TRAINER;
 
-    /** The actor's name under /system (application.conf routes it over the large-message lane). */
+    /** The actor's name under /system (cluster.conf routes it over the large-message lane). */
     public static final String NAME = "fedpipe-trainer";
 
-    /** The dispatcher DJL work runs on (application.conf). */
+    /** The dispatcher DJL work runs on (reference.conf). */
     public static final String DISPATCHER = "fedpipe.trainer-dispatcher";
 
     /**
