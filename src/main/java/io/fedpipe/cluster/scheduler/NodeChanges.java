@@ -38,8 +38,10 @@ final class NodeChanges {
     }
 
     Outcome registered(SchedulerState state, Membership.NodeRegistered c) {
-        live.adopt(c.roster());
         NodeProfile profile = c.register().profile();
+        boolean couldTrain = live.eligible().contains(profile.nodeId());
+        live.adopt(c.roster());
+        boolean canTrain = !couldTrain && live.eligible().contains(profile.nodeId());
         SchedulerState.NodeEntry known = state.nodes().get(profile.nodeId());
         List<SchedulerEvent> events = new ArrayList<>();
         if (c.restarted() && known != null && known.up()) {
@@ -54,6 +56,9 @@ final class NodeChanges {
             logged(events);
             if (c.restarted()) {
                 live.forget(profile.nodeId());
+            }
+            if (canTrain) {
+                log.info("node {} can train: its trainer is listed", profile.nodeId());
             }
             c.register().replyTo().tell(new NodeProtocol.Registered(profile.nodeId(), s.upNodes().size()));
             follow.nodeAvailable(s, profile.nodeId());
@@ -71,6 +76,9 @@ final class NodeChanges {
                 events.add(new SchedulerEvent.NodeJoined(live.roster().registrations().get(id).profile(), now)));
         return new Outcome(events, s -> {
             logged(events);
+            // A node takes part in jobs submitted from now on (its trainer is listed): what a job's
+            // participants are drawn from, so operators (and the process tests) can wait for it.
+            c.gained().forEach(id -> log.info("node {} can train: its trainer is listed", id));
             c.gained().forEach(id -> follow.nodeAvailable(s, id));
             follow.resumeWhenReady(s);
             follow.checkPreparing(s);

@@ -97,6 +97,11 @@ class NodeFailureProcessesTest {
             for (int i = 1; i <= 3; i++) {
                 nodes.awaitLog("node-" + i, "trainer node-" + i + ": registered", Duration.ofSeconds(60));
             }
+            // Registered is not yet eligible: the scheduler (on node-1) also needs the trainer in the
+            // Receptionist's listing, which can arrive later; a job's participants are the eligible nodes.
+            for (int i = 1; i <= 3; i++) {
+                nodes.awaitLog("node-1", "node node-" + i + " can train", Duration.ofSeconds(60));
+            }
             try (GatewayClient client = GatewayClient.connect(List.of("127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1]),
                     "fedpipe", "127.0.0.1")) {
                 GatewayProtocol.Reply accepted = client.ask(new GatewayProtocol.SubmitJob("failover.conf",
