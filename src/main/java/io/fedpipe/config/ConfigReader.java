@@ -244,21 +244,12 @@ public final class ConfigReader {
 
     /** A required integer of at least {@code min}. */
     public int atLeast(String key, int min) {
-        if (!c.hasPath(key)) {
-            missing(key);
-            return min;
-        }
-        try {
-            int v = c.getInt(key);
-            if (v < min) {
-                error(key, "must be >= " + min + ", got " + v);
-                return min;
-            }
-            return v;
-        } catch (ConfigException e) {
+        long v = longAtLeast(key, min);
+        if (v > Integer.MAX_VALUE) {
             error(key, "must be an integer >= " + min + ", got " + raw(key));
             return min;
         }
+        return (int) v;
     }
 
     /** An integer of at least {@code min}, or {@code fallback} when absent. */
