@@ -113,8 +113,7 @@ class SchedulerBehaviorTest {
 
     /** Answers the PrepareJob each listed node's trainer got, as a trainer with {@code examples} examples. */
     private void prepare(String jobId, String nodeId, int examples) {
-        JobProtocol.PrepareJob p = (JobProtocol.PrepareJob) trainers.get(nodeId).expectMessageClass(
-                JobProtocol.PrepareJob.class, WAIT);
+        JobProtocol.PrepareJob p = trainers.get(nodeId).expectMessageClass(JobProtocol.PrepareJob.class, WAIT);
         Map<io.fedpipe.core.MatrixId, Double> scores = new TreeMap<>();
         p.probeCandidates().forEach(id -> scores.put(id, StandIns.TOP.contains(id) ? 5.0 : 0.1));
         esb.runCommand(new Scheduler.FromDataPlane(new JobProtocol.JobPrepared(jobId, nodeId, examples, scores, 0.2)));

@@ -94,7 +94,8 @@ class SchedulerTest {
         rounds.forEach(o -> o.replyTo().tell(StandIns.closed(o, seconds, loss)));
     }
 
-    @SuppressWarnings("unchecked")
+    // Java creates no generic arrays: the array is made raw and typed by the return.
+    @SuppressWarnings({"unchecked", "rawtypes"})
     private static TestProbe<JobProtocol.AggregatorCommand>[] slot() {
         return new TestProbe[1];
     }
