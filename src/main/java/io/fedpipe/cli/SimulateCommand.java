@@ -127,7 +127,7 @@ final class SimulateCommand implements Callable<Integer> {
                 spec.job().strategy(), spec.job().data().partitionLabel(), spec.nodes().size(), result.nodeExamples(),
                 result.validationExamples());
         for (ExperimentRunner.PlanRecord p : result.plans()) {
-            out.printf(Locale.ROOT, "before round %d, %d matrices selected: %s%n", p.round() + 1, p.selected().size(),
+            out.printf(Locale.ROOT, "before round %d, %d matrices selected: %s%n", p.beforeRound(), p.selected().size(),
                     p.selected());
             out.print(p.plan().table());
         }

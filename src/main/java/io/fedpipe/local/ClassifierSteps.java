@@ -23,9 +23,13 @@ final class ClassifierSteps {
 
     private ClassifierSteps() {}
 
-    /** The seed of a node's round: data order and dropout, the same under every method. */
+    /**
+     * The seed of a node's round: data order and dropout, the same under every method. It takes the
+     * round's {@link NodeAssignment#seedIndex() seed index}, not its number, so the batches are the
+     * ones every earlier run drew.
+     */
     static long seed(AdaptedClassifiers models, NodeAssignment assignment) {
-        return models.seed() * 31 + assignment.nodeId().hashCode() * 1_000_003L + assignment.round();
+        return models.seed() * 31 + assignment.nodeId().hashCode() * 1_000_003L + assignment.seedIndex();
     }
 
     static Outcome run(LocalTrainer<TokenBatch> trainer, TextTokenizer tokenizer, ClassificationDataset data,

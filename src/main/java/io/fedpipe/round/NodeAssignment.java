@@ -12,7 +12,13 @@ import java.util.TreeMap;
  * from (at the plan's ranks; a planned matrix missing here starts from a fresh LoRA init, B = 0)
  * and the dense tensors (the head). Host arrays only: this is the message payload.
  *
- * @param round    the round number, from 0
+ * <p>{@code round} is the job's round, 1..n, the number the round loop, the scheduler's journal,
+ * every message and the reports use. What a round seeds (each node's batches and dropout, the
+ * importance probe before it) is seeded by {@link #seedIndex(int)}, which counts from 0: the
+ * numbers the seeds were drawn with before the data plane took the job's round number, so that
+ * results stay bit for bit the same.
+ *
+ * @param round    the round number, from 1
  * @param plan     what the node trains
  * @param adapters starting adapter per planned matrix, each of the planned rank
  * @param dense    dense tensors by name
@@ -21,8 +27,8 @@ public record NodeAssignment(int round, NodeRoundPlan plan, Map<MatrixId, Scaled
         Map<String, HostTensor> dense) {
 
     public NodeAssignment {
-        if (round < 0) {
-            throw new IllegalArgumentException("round must be >= 0: " + round);
+        if (round < 1) {
+            throw new IllegalArgumentException("rounds are numbered from 1, got round " + round);
         }
         adapters = Collections.unmodifiableMap(new TreeMap<>(adapters));
         dense = Collections.unmodifiableMap(new TreeMap<>(dense));
@@ -37,6 +43,22 @@ public record NodeAssignment(int round, NodeRoundPlan plan, Map<MatrixId, Scaled
 
     public String nodeId() {
         return plan.nodeId();
+    }
+
+    /** The seed index of this assignment's round: {@link #seedIndex(int)} of {@link #round()}. */
+    public int seedIndex() {
+        return seedIndex(round);
+    }
+
+    /**
+     * The one mapping from a round (1..n) to the index its seeds are drawn with (0..n-1): round 1
+     * seeds as the first round always has (index 0). Everything a round seeds goes through here.
+     */
+    public static int seedIndex(int round) {
+        if (round < 1) {
+            throw new IllegalArgumentException("rounds are numbered from 1, got round " + round);
+        }
+        return round - 1;
     }
 
     /** Bytes on the wire as float32: every adapter factor and dense tensor sent. */

@@ -30,6 +30,10 @@ import java.util.TreeMap;
  *       wants, a new plan for the next round.</li>
  * </ol>
  *
+ * <p>Rounds are the job's, numbered 1..n as in the {@link RoundLoop}; the simulator and the
+ * aggregator pass that number unchanged, and a round's seeds come from
+ * {@link NodeAssignment#seedIndex()}.
+ *
  * <p>It holds no mutable state, starts no thread and blocks on nothing: the state between rounds
  * is the {@link GlobalModel} and the assignments the driver keeps, so the in-process simulator and
  * an aggregator actor can both drive it (the actor persisting the global between messages).

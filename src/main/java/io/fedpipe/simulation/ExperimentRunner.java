@@ -1,6 +1,7 @@
 package io.fedpipe.simulation;
 
 import io.fedpipe.round.GlobalModel;
+import io.fedpipe.round.NodeAssignment;
 import io.fedpipe.round.RoundLoop;
 import io.fedpipe.round.LocalRound;
 import io.fedpipe.round.NodeRoundPlan;
@@ -50,8 +51,8 @@ public final class ExperimentRunner {
     public record Result(List<RoundReport> reports, List<Integer> nodeExamples, int validationExamples, int classes,
             List<PlanRecord> plans) {}
 
-    /** A plan the planner made before {@code round}, for the {@code selected} matrices. */
-    public record PlanRecord(int round, Plan plan, List<MatrixId> selected) {}
+    /** A plan the planner made before round {@code beforeRound} (1..n), for the {@code selected} matrices. */
+    public record PlanRecord(int beforeRound, Plan plan, List<MatrixId> selected) {}
 
     private ExperimentRunner() {}
 
@@ -161,7 +162,8 @@ public final class ExperimentRunner {
             Plan all = cluster.plan(candidates);
             List<ClassifierImportance.Scores> scores = new ArrayList<>();
             Map<String, Double> setup = new TreeMap<>();
-            int round = beforeRound - 1;
+            // Seeded as the round it precedes is: before round 1, the job's seed as every trainer probes.
+            int seedIndex = NodeAssignment.seedIndex(beforeRound);
             for (InProcessSimulator.SimNode n : nodes) {
                 if (!nodeIds.contains(n.id())) {
                     continue;
@@ -169,7 +171,7 @@ public final class ExperimentRunner {
                 Plan.NodePlan p = all.node(n.id());
                 ClassifierImportance.Scores s = ClassifierImportance.probe(models, manager, n.id(), n.data(),
                         candidates, global.get().dense(), p.bits().configName(), importance.probeRank(),
-                        importance.probeSteps(), p.batch(), spec.lr(), spec.seed() + round);
+                        importance.probeSteps(), p.batch(), spec.lr(), spec.seed() + seedIndex);
                 scores.add(s);
                 setup.put(n.id(), s.computeSeconds());
             }
@@ -185,7 +187,7 @@ public final class ExperimentRunner {
             } catch (RuntimeException e) {
                 throw new IllegalArgumentException(e.getMessage(), e);
             }
-            records.add(new PlanRecord(beforeRound - 1, plan, List.copyOf(selected)));
+            records.add(new PlanRecord(beforeRound, plan, List.copyOf(selected)));
             Map<String, Long> memory = new TreeMap<>();
             Map<String, Double> planned = new TreeMap<>();
             for (Plan.NodePlan n : plan.nodes()) {

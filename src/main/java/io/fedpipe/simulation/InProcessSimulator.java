@@ -101,9 +101,7 @@ public final class InProcessSimulator {
         reports.add(new RoundReport(0, start.accuracy(), start.macroF1(), 0, 0, Map.of(), List.of(), List.of()));
         progress.accept(reports.get(0));
         SimulatedJob.Rounds rounds = (round, plans, setup) -> {
-            // The engine counts rounds done (round 0 first), as the aggregator does: it seeds the batches.
-            int index = round - 1;
-            RoundStep step = runRound(index, engine.configure(index, plans.plans()), plans, setup, global);
+            RoundStep step = runRound(round, engine.configure(round, plans.plans()), plans, setup, global);
             global = step.outcome.global();
             double roundSeconds = step.nodes.values().stream().filter(n -> n.bytesUp() > 0)
                     .mapToDouble(RoundReport.NodeReport::emulatedSeconds).max().orElse(0);

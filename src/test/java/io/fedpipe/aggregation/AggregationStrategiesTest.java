@@ -168,7 +168,7 @@ class AggregationStrategiesTest {
         assertTrue(r.wasRejected("b", "0.q"));
         assertTrue(r.rejected().get(0).reason().contains("global rank 4, got rank 2"), r.rejected().toString());
         assertEquals(a.adapters().get(Q).a(), r.global().get(Q).adapter().a());
-        RoundConfig plan = new RoundConfig(0, Map.of("a", Map.of(Q, 4), "b", Map.of(Q, 2)));
+        RoundConfig plan = new RoundConfig(1, Map.of("a", Map.of(Q, 4), "b", Map.of(Q, 2)));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new FedAvgLora().configureRound(plan));
         assertTrue(e.getMessage().contains("matrix 0.q has rank 4 on node a but 2 on node b"), e.getMessage());
         assertSame(plan, new FlexLoraSvd().configureRound(plan));

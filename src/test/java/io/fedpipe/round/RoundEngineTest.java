@@ -2,6 +2,7 @@ package io.fedpipe.round;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedpipe.aggregation.FedPipeAggregation;
@@ -34,8 +35,8 @@ class RoundEngineTest {
     void oneNodeRoundIsTheIdentity() {
         Random rnd = new Random(3);
         NodeRoundPlan plan = plan("a", 2);
-        NodeAssignment sent = engine.assign(0, plan, GlobalModel.initial(HEAD));
-        assertTrue(sent.adapters().isEmpty(), "round 0 sends no adapters: the node starts from B = 0");
+        NodeAssignment sent = engine.assign(1, plan, GlobalModel.initial(HEAD));
+        assertTrue(sent.adapters().isEmpty(), "round 1 sends no adapters: the node starts from B = 0");
         NodeUpdate u = update("a", 10, rnd, 2);
         RoundEngine.Outcome out = engine.aggregate(List.of(sent), List.of(u), List.of(), GlobalModel.initial(HEAD));
 
@@ -45,7 +46,7 @@ class RoundEngineTest {
             double[] expected = dense(own.a(), own.b(), ALPHA / 2);
             assertClose(expected, dense(out.global().adapters().get(id)), 1e-6);
             // What the node gets back next round is the same update at its own rank.
-            ScaledAdapter back = engine.assign(1, plan, out.global()).adapters().get(id);
+            ScaledAdapter back = engine.assign(2, plan, out.global()).adapters().get(id);
             assertEquals(2, back.rank());
             assertEquals(ALPHA / 2, back.scale(), 0);
             assertClose(expected, dense(back), 1e-6);
@@ -64,7 +65,7 @@ class RoundEngineTest {
         poisoned[3] = Float.NaN;
         bad = new NodeUpdate("b", 10, Map.of(Q0, new PeftAdapters.Adapter(new HostTensor(q.a().shape(), poisoned), q.b()),
                 V0, bad.adapters().get(V0)), bad.scales(), Map.of());
-        List<NodeAssignment> sent = List.of(engine.assign(0, plan("a", 2), start), engine.assign(0, plan("b", 2), start));
+        List<NodeAssignment> sent = List.of(engine.assign(1, plan("a", 2), start), engine.assign(1, plan("b", 2), start));
         RoundEngine.Outcome out = engine.aggregate(sent, List.of(good, bad), List.of(), start);
 
         assertTrue(out.result().wasRejected("b", Q0.toString()), out.result().rejected().toString());
@@ -86,9 +87,9 @@ class RoundEngineTest {
     void aNodeWhoseRankChangedGetsTheGlobalsLeadingDirections() {
         Random rnd = new Random(9);
         GlobalModel start = GlobalModel.initial(HEAD);
-        RoundEngine.Outcome out = engine.aggregate(List.of(engine.assign(0, plan("a", 2), start)),
+        RoundEngine.Outcome out = engine.aggregate(List.of(engine.assign(1, plan("a", 2), start)),
                 List.of(update("a", 1, rnd, 2)), List.of(), start);
-        NodeAssignment wider = engine.assign(1, plan("a", 3), out.global());
+        NodeAssignment wider = engine.assign(2, plan("a", 3), out.global());
         ScaledAdapter q = wider.adapters().get(Q0);
         assertEquals(3, q.rank());
         assertEquals(ALPHA / 3, q.scale(), 0);
@@ -96,6 +97,22 @@ class RoundEngineTest {
         assertClose(dense(out.global().adapters().get(Q0)), dense(q), 1e-6);
         // Bytes: per matrix A [3, 4] + B [5, 3] = 27 floats, two matrices, plus the 8-float head.
         assertEquals(4L * (2 * 27 + 8), wider.bytes());
+    }
+
+    /**
+     * The engine takes the job's round (1..n) as it is; the seeds of round r are drawn with index
+     * r - 1, the numbers every run before the data plane took the job's round used.
+     */
+    @Test
+    void roundsCountFromOneAndSeedFromZero() {
+        GlobalModel start = GlobalModel.initial(HEAD);
+        NodeAssignment first = engine.assign(1, plan("a", 2), start);
+        assertEquals(1, first.round());
+        assertEquals(0, first.seedIndex());
+        assertEquals(2, NodeAssignment.seedIndex(3));
+        assertThrows(IllegalArgumentException.class, () -> engine.assign(0, plan("a", 2), start));
+        assertThrows(IllegalArgumentException.class, () -> engine.configure(0, List.of(plan("a", 2))));
+        assertThrows(IllegalArgumentException.class, () -> NodeAssignment.seedIndex(0));
     }
 
     private static NodeRoundPlan plan(String node, int rank) {

@@ -89,7 +89,7 @@ class FullFineTuneTest {
     @Test
     void oneNodeTrainsEveryWeightAndItsLossFalls() {
         int steps = 8;
-        NodeAssignment sent = new NodeAssignment(0, plan("a", steps), Map.of(), models.initialHead());
+        NodeAssignment sent = new NodeAssignment(1, plan("a", steps), Map.of(), models.initialHead());
         long t0 = System.nanoTime();
         LocalResult r = local().run(sent, slice(0, 24));
         System.out.printf("FT local round: loss %.4f -> %.4f in %d steps, %.1f s of steps, %.1f s in all%n",
@@ -139,9 +139,9 @@ class FullFineTuneTest {
     void fedAvgFullIsTheDataWeightedMeanOfTwoNodes() {
         RoundEngine engine = new RoundEngine(new FedAvgFull(), 16, models.shapes(EnumSet.of(LoraTarget.Q)));
         GlobalModel start = GlobalModel.initial(models.initialHead());
-        List<NodeRoundPlan> plans = engine.configure(0, List.of(plan("a", 3), plan("b", 3)));
-        NodeAssignment toA = engine.assign(0, plans.get(0), start);
-        NodeAssignment toB = engine.assign(0, plans.get(1), start);
+        List<NodeRoundPlan> plans = engine.configure(1, List.of(plan("a", 3), plan("b", 3)));
+        NodeAssignment toA = engine.assign(1, plans.get(0), start);
+        NodeAssignment toB = engine.assign(1, plans.get(1), start);
         NodeUpdate a = local().run(toA, slice(0, 24)).update();
         NodeUpdate b = local().run(toB, slice(24, 64)).update();
         RoundEngine.Outcome out = engine.aggregate(List.of(toA, toB), List.of(a, b), List.of(), start);
@@ -166,7 +166,7 @@ class FullFineTuneTest {
         assertTrue(spread > 1e-4, "the two nodes trained differently: " + spread);
 
         // Next round each node is sent every averaged tensor.
-        assertEquals(4 * (ENCODER_FLOATS + HEAD_FLOATS), engine.assign(1, plans.get(0), out.global()).bytes());
+        assertEquals(4 * (ENCODER_FLOATS + HEAD_FLOATS), engine.assign(2, plans.get(0), out.global()).bytes());
     }
 
     @Test
@@ -187,7 +187,7 @@ class FullFineTuneTest {
         assertTrue(round.rejected().isEmpty(), round.rejected().toString());
         for (String id : List.of("a", "b")) {
             RoundReport.NodeReport n = round.nodes().get(id);
-            // Up: 22,575,386 trained floats; down in round 0: the head only (the base is on every node).
+            // Up: 22,575,386 trained floats; down in round 1: the head only (the base is on every node).
             assertEquals(4 * (ENCODER_FLOATS + HEAD_FLOATS), n.bytesUp(), id);
             assertEquals(4 * HEAD_FLOATS, n.bytesDown(), id);
             assertTrue(Double.isFinite(n.lastLoss()), id);
@@ -200,21 +200,21 @@ class FullFineTuneTest {
     @Test
     void loraPlansAndQuantizedBasesAreRefused() {
         MatrixId q0 = new MatrixId(0, LoraTarget.Q);
-        NodeAssignment withRanks = new NodeAssignment(0, new NodeRoundPlan("a", Map.of(q0, 4), 1, 1, "fp32"), Map.of(),
+        NodeAssignment withRanks = new NodeAssignment(1, new NodeRoundPlan("a", Map.of(q0, 4), 1, 1, "fp32"), Map.of(),
                 models.initialHead());
         String m = assertThrows(IllegalArgumentException.class, () -> local().run(withRanks, train)).getMessage();
         assertTrue(m.contains("LoRA ranks") && m.contains("node a"), m);
-        NodeAssignment int8 = new NodeAssignment(0, new NodeRoundPlan("a", Map.of(), 1, 1, "int8"), Map.of(),
+        NodeAssignment int8 = new NodeAssignment(1, new NodeRoundPlan("a", Map.of(), 1, 1, "int8"), Map.of(),
                 models.initialHead());
         m = assertThrows(IllegalArgumentException.class, () -> local().run(int8, train)).getMessage();
         assertTrue(m.contains("int8") && m.contains("fp32"), m);
         RoundEngine engine = new RoundEngine(new FedAvgFull(), 16, models.shapes(EnumSet.of(LoraTarget.Q)));
         m = assertThrows(IllegalArgumentException.class,
-                () -> engine.configure(0, List.of(withRanks.plan()))).getMessage();
+                () -> engine.configure(1, List.of(withRanks.plan()))).getMessage();
         assertTrue(m.contains("full-weight FedAvg trains no adapters"), m);
         // And the LoRA round refuses a plan without ranks instead of silently training only the head.
         ClassifierLocalRound lora = new ClassifierLocalRound(models, manager, 1e-3f, 0);
-        NodeAssignment noRanks = new NodeAssignment(0, plan("a", 1), Map.of(), models.initialHead());
+        NodeAssignment noRanks = new NodeAssignment(1, plan("a", 1), Map.of(), models.initialHead());
         m = assertThrows(IllegalArgumentException.class, () -> lora.run(noRanks, train)).getMessage();
         assertTrue(m.contains("adapts no matrix"), m);
     }

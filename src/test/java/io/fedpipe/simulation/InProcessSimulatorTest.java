@@ -105,7 +105,7 @@ class InProcessSimulatorTest {
                     throw new IllegalStateException("node d lost its device");
                 }
                 LocalResult r = honest.run(assignment, data);
-                return assignment.round() == 1 && assignment.nodeId().equals("c") ? poisoned(r) : r;
+                return assignment.round() == 2 && assignment.nodeId().equals("c") ? poisoned(r) : r;
             };
             reports = new InProcessSimulator(engine, withPoison, models, nodes, splits.validation())
                     .run(2, plans, manager);

@@ -46,6 +46,10 @@ import org.apache.pekko.persistence.typed.state.javadsl.Effect;
  * The open round is kept in memory ({@link RoundBarrier}); after a restart or a move the entity
  * holds the last closed round's global, and the scheduler re-issues the open round.
  *
+ * <p>Rounds are the job's, 1..n, as the scheduler numbers them: with {@code roundsDone} rounds
+ * closed (the checkpoint's count) the partition opens round {@code roundsDone + 1}, and answers an
+ * {@code OpenRound} for round {@code roundsDone} again from the checkpoint.
+ *
  * <p>Deltas are taken as {@link DeltaIntake} says (duplicate, stale, validated on arrival by the
  * strategy); norms far from the other nodes' can only be judged at the close, and those
  * rejections are in {@code RoundClosed}.
@@ -145,7 +149,7 @@ public final class Aggregator extends DurableStateBehavior<AggregatorCommand, Ag
                     cmd.partition());
             return Effect().none();
         }
-        if (cmd.round() != state.roundsDone()) {
+        if (cmd.round() != state.roundsDone() + 1) {
             return notTheNextRound(state, cmd);
         }
         scheduler = cmd.replyTo();
@@ -177,18 +181,18 @@ public final class Aggregator extends DurableStateBehavior<AggregatorCommand, Ag
     }
 
     private Effect<AggregatorState> notTheNextRound(AggregatorState state, OpenRound cmd) {
-        if (cmd.round() == state.roundsDone() - 1 && state.lastClosed() != null) {
+        if (cmd.round() == state.roundsDone() && state.lastClosed() != null) {
             // The scheduler re-issues a round it did not see close (it or this entity moved): answer again.
             ctx.getLog().info("{}: round {} is already closed; answering again from the checkpoint", name(),
                     cmd.round());
             return Effect().none().thenRun(s -> cmd.replyTo().tell(s.lastClosed()));
         }
-        if (cmd.round() < state.roundsDone()) {
+        if (cmd.round() <= state.roundsDone()) {
             ctx.getLog().warn("{}: OpenRound for round {} but {} rounds are closed; ignored", name(), cmd.round(),
                     state.roundsDone());
         } else {
             ctx.getLog().error("{}: OpenRound for round {} but only {} rounds are closed here; round {} must run first",
-                    name(), cmd.round(), state.roundsDone(), state.roundsDone());
+                    name(), cmd.round(), state.roundsDone(), state.roundsDone() + 1);
         }
         return Effect().none();
     }

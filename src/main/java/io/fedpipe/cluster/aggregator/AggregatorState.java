@@ -20,8 +20,8 @@ import java.util.TreeMap;
  * is not part of it: after a restart the scheduler re-issues the round and the trainers re-send.
  *
  * @param job        the job, null before the first round closed
- * @param roundsDone rounds closed
- * @param lastClosed summary of round {@code roundsDone - 1}, null before the first round closed
+ * @param roundsDone rounds closed: rounds 1..roundsDone (the job's numbers), the next one is roundsDone + 1
+ * @param lastClosed summary of round {@code roundsDone}, null before the first round closed
  */
 public record AggregatorState(JobSpec job, int partition, int roundsDone, List<AdapterEntry> adapters,
         Map<String, HostTensor> dense, Map<String, List<AdapterEntry>> perNode, JobProtocol.RoundClosed lastClosed)

@@ -27,7 +27,7 @@ final class DeltaIntake {
 
     /**
      * @param open       the open round, or null
-     * @param roundsDone rounds closed at this partition
+     * @param roundsDone rounds closed at this partition: rounds 1..roundsDone are stale
      * @param global     the global model the open round started from
      */
     static Taken take(DeltaUpload up, String jobId, int partition, int roundsDone, RoundBarrier open,
@@ -38,7 +38,7 @@ final class DeltaIntake {
             return refused(up, "sent to partition " + here + " but addressed to "
                     + Aggregator.entityId(up.jobId(), up.partition()));
         }
-        if (up.round() < roundsDone) {
+        if (up.round() <= roundsDone) {
             return new Taken(ack(up, Outcome.STALE, List.of()), false);
         }
         if (open == null || up.round() != open.round()) {

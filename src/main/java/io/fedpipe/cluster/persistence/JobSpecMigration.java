@@ -67,7 +67,7 @@ public abstract class JobSpecMigration extends JacksonMigration {
         return out;
     }
 
-    /** A class with the job in its {@code job} field: {@code JobSubmitted}, {@code AggregatorState}. */
+    /** A class with the job in its {@code job} field: {@code JobSubmitted} ({@code AggregatorState} has its own). */
     public static final class InField extends JobSpecMigration {
         @Override
         public JsonNode transform(int fromVersion, JsonNode json) {

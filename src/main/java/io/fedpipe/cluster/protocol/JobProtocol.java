@@ -25,7 +25,9 @@ import org.apache.pekko.actor.typed.ActorRef;
  * </pre>
  *
  * Matrix m belongs to partition {@link #partitionOf}; the dense tensors (the classification head)
- * belong to partition 0 ({@link Partitioning}). Every message names job, partition and round.
+ * belong to partition 0 ({@link Partitioning}). Every message names job, partition and round; the
+ * round is the job's, 1..n, as in the scheduler's journal and status (the seeds a round draws
+ * count from 0: {@code NodeAssignment.seedIndex}).
  *
  * <p>As built: every partition sends every planned node a slice (possibly without adapters), so
  * a trainer waits for exactly {@code job.partitions()} slices and every partition gets one upload
@@ -112,7 +114,7 @@ public interface JobProtocol {
     /** Anyone to aggregator partition: its current global adapters (and, for partition 0, the dense tensors). */
     record GetGlobal(String jobId, int partition, ActorRef<GlobalSlice> replyTo) implements AggregatorCommand {}
 
-    /** Aggregator partition's answer: the global state after {@code roundsDone} rounds. */
+    /** Aggregator partition's answer: the global state after {@code roundsDone} rounds (rounds 1..roundsDone). */
     record GlobalSlice(String jobId, int partition, int roundsDone, Map<MatrixId, ScaledAdapter> adapters,
             Map<String, HostTensor> dense) implements WireMessage {
         public GlobalSlice {

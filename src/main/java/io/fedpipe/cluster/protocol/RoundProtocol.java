@@ -11,7 +11,8 @@ import org.apache.pekko.actor.typed.ActorRef;
  * Between an aggregator partition ({@code jobId/partition}) and the trainers of a round. The
  * assignment and the upload carry adapter slices, so they travel on Artery's large-message lane
  * (cluster.conf, {@code large-message-destinations}); every message names job, partition and
- * round so that duplicates and stale deltas can be told apart (DESIGN.md §6).
+ * round so that duplicates and stale deltas can be told apart (DESIGN.md §6). The round is the
+ * job's, 1..n, the same number the scheduler opened it with.
  */
 public interface RoundProtocol {
 
@@ -19,7 +20,7 @@ public interface RoundProtocol {
      * Aggregator to trainer: train this round from these adapters. {@code assignment.plan()} is the
      * node's whole plan (every partition's matrices), so the trainer knows it has all slices once
      * one has come from each of the job's partitions; the adapters are only this partition's, and
-     * the dense tensors (the head) come from partition 0 (none in round 0: the trainer starts from
+     * the dense tensors (the head) come from partition 0 (none in round 1: the trainer starts from
      * the job's seeded head, as every node does).
      */
     record RoundAssignment(String jobId, int partition, NodeAssignment assignment, ActorRef<TrainerReply> replyTo)
@@ -95,9 +96,9 @@ public interface RoundProtocol {
         if (jobId == null || jobId.isBlank()) {
             throw new IllegalArgumentException("round message without a job id");
         }
-        if (partition < 0 || round < 0) {
-            throw new IllegalArgumentException("job " + jobId + ": partition and round must be >= 0, got "
-                    + partition + " and " + round);
+        if (partition < 0 || round < 1) {
+            throw new IllegalArgumentException("job " + jobId + ": partition must be >= 0 and round >= 1 (rounds"
+                    + " are numbered from 1), got " + partition + " and " + round);
         }
     }
 }

@@ -70,7 +70,7 @@ final class DataPlaneAnswers {
     private Outcome closed(SchedulerState state, JobProtocol.RoundClosed r) {
         JobEntry j = state.job(r.jobId());
         if (j == null || j.state() != RoundLoop.Phase.RUNNING || !j.loop().open()
-                || r.round() != JobDispatch.dataPlaneRound(j.round()) || j.closed().containsKey(r.partition())) {
+                || r.round() != j.round() || j.closed().containsKey(r.partition())) {
             return Outcome.none();
         }
         List<String> failures = new ArrayList<>();

@@ -143,7 +143,7 @@ final class JobDispatch {
         for (int p = 0; p < j.job().partitions(); p++) {
             if (!j.closed().containsKey(p)) {
                 partitions.tell(ServiceKeys.aggregatorEntityId(j.job().jobId(), p), new JobProtocol.OpenRound(j.job(), p,
-                        dataPlaneRound(j.round()), plans, trainers, replyTo));
+                        j.round(), plans, trainers, replyTo));
             }
         }
         return true;
@@ -170,13 +170,5 @@ final class JobDispatch {
     /** The round's deadline plus half of it (at least 5 s): a partition that is alive answers by then. */
     static Duration overdueAfter(JobSpec job) {
         return Duration.ofMillis(job.roundTimeoutMs() + Math.max(5_000, job.roundTimeoutMs() / 2));
-    }
-
-    /**
-     * The data plane's number for round {@code round}: the aggregator counts rounds done, so it opens
-     * round 0 first and seeds each node's batches with that number, as the simulator's engine does.
-     */
-    static int dataPlaneRound(int round) {
-        return round - 1;
     }
 }

@@ -95,7 +95,7 @@ final class TrainerJob implements AutoCloseable {
             Map<io.fedpipe.core.MatrixId, Double> scores = Map.of();
             double seconds = 0;
             if (!cmd.probeCandidates().isEmpty()) {
-                // As the simulator probes before round 0: the starting head, seed + round 0.
+                // As the simulator probes before round 1: the starting head, the seed + round 1's seed index (0).
                 ClassifierImportance.Scores s = ClassifierImportance.probe(prepared.models, manager, nodeId, data,
                         cmd.probeCandidates(), prepared.models.initialHead(), cmd.probeBits(), PROBE_RANK,
                         job.probeSteps(), cmd.probeBatch(), job.lr(), job.seed());
@@ -110,7 +110,7 @@ final class TrainerJob implements AutoCloseable {
     }
 
     /**
-     * Trains one round. An assignment without the head (round 0: the aggregator starts with none)
+     * Trains one round. An assignment without the head (round 1: the aggregator starts with none)
      * starts from the job's seeded head, the one every node and the simulator start from.
      */
     LocalResult train(NodeAssignment assignment) {

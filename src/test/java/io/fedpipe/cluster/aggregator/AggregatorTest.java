@@ -140,14 +140,14 @@ class AggregatorTest {
     @Test
     void barrierClosesWhenEveryPlannedNodeDelivered() {
         Partition p = new Partition("agg-barrier", 1.0, 60_000, "a", "b");
-        p.open(0);
+        p.open(1);
         RoundAssignment a = p.slice("a");
         RoundAssignment b = p.slice("b");
         assertEquals(Outcome.ACCEPTED, p.deliver(a, 0.01f).outcome());
         p.scheduler.expectNoMessage(Duration.ofMillis(200));
         assertEquals(Outcome.ACCEPTED, p.deliver(b, 0.02f).outcome());
         RoundClosed closed = p.closed();
-        assertEquals(0, closed.round());
+        assertEquals(1, closed.round());
         assertEquals(List.of("a", "b"), delivered(closed));
         assertTrue(closed.failures().isEmpty() && closed.rejected().isEmpty(), closed.toString());
         assertEquals(1, p.global().roundsDone());
@@ -156,7 +156,7 @@ class AggregatorTest {
     @Test
     void quorumClosesEarlyAndALateDeltaIsStale() {
         Partition p = new Partition("agg-quorum", 0.5, 60_000, "a", "b", "c", "d");
-        p.open(0);
+        p.open(1);
         RoundAssignment a = p.slice("a");
         RoundAssignment b = p.slice("b");
         RoundAssignment c = p.slice("c");
@@ -174,7 +174,7 @@ class AggregatorTest {
     @Test
     void deadlineClosesWithWhatItHas() {
         Partition p = new Partition("agg-deadline", 1.0, 400, "a", "b");
-        p.open(0);
+        p.open(1);
         RoundAssignment a = p.slice("a");
         p.slice("b");
         p.deliver(a, 0.01f);
@@ -187,17 +187,17 @@ class AggregatorTest {
     @Test
     void duplicateIsAcknowledgedAsDuplicateAndADeltaOfAnOlderRoundAsStale() {
         Partition p = new Partition("agg-dup", 1.0, 60_000, "a", "b");
-        p.open(0);
+        p.open(1);
         RoundAssignment a0 = p.slice("a");
         RoundAssignment b0 = p.slice("b");
         assertEquals(Outcome.ACCEPTED, p.deliver(a0, 0.01f).outcome());
         assertEquals(Outcome.DUPLICATE, p.deliver(a0, 0.01f).outcome());
         p.deliver(b0, 0.02f);
         assertEquals(List.of("a", "b"), delivered(p.closed()));
-        p.open(1);
+        p.open(2);
         RoundAssignment a1 = p.slice("a");
         p.slice("b");
-        assertEquals(1, a1.assignment().round());
+        assertEquals(2, a1.assignment().round());
         assertEquals(Outcome.STALE, p.deliver(b0, 0.02f).outcome());
         assertEquals(Outcome.ACCEPTED, p.deliver(a1, 0.01f).outcome());
     }
@@ -205,14 +205,14 @@ class AggregatorTest {
     @Test
     void aBadDeltaIsRejectedWithAReasonAndARoundWhereEveryNodeFailedClosesWithTheFailures() {
         Partition p = new Partition("agg-bad", 1.0, 60_000, "a", "b");
-        p.open(0);
+        p.open(1);
         RoundAssignment a = p.slice("a");
         RoundAssignment b = p.slice("b");
         DeltaAck bad = p.deliver(a, Float.NaN);
         assertEquals(Outcome.REJECTED, bad.outcome());
         assertFalse(bad.rejections().isEmpty());
         assertEquals("lora_A holds NaN at flat index 0", bad.rejections().get(0).reason());
-        b.replyTo().tell(new RoundDeclined(p.job.jobId(), 0, 0, new Failure("b", "out of memory")));
+        b.replyTo().tell(new RoundDeclined(p.job.jobId(), 0, 1, new Failure("b", "out of memory")));
         RoundClosed closed = p.closed();
         assertTrue(closed.nodes().isEmpty());
         assertEquals(List.of("a", "b"), failed(closed));
@@ -226,7 +226,7 @@ class AggregatorTest {
     @Test
     void aPassivatedPartitionRecoversFromItsCheckpointAndAnswersAReissuedClosedRound() {
         Partition p = new Partition("agg-passivate", 1.0, 60_000, "a");
-        p.open(0);
+        p.open(1);
         p.deliver(p.slice("a"), 0.01f);
         RoundClosed first = p.closed();
 
@@ -236,13 +236,13 @@ class AggregatorTest {
         testKit.stop(p.entity, WAIT);
 
         p.entity = p.spawn();
-        p.open(0);
+        p.open(1);
         assertEquals(first, p.closed(), "the re-issued closed round is answered from the checkpoint");
         p.trainers.get("a").expectNoMessage(Duration.ofMillis(200));
         GlobalSlice g = p.global();
         assertEquals(1, g.roundsDone());
         assertEquals(List.of(Q0), List.copyOf(g.adapters().keySet()));
-        p.open(1);
-        assertEquals(1, p.slice("a").assignment().round());
+        p.open(2);
+        assertEquals(2, p.slice("a").assignment().round());
     }
 }

@@ -48,7 +48,7 @@ class NodeConfigTest {
         assertEquals("jackson-json", bindings.getString("\"io.fedpipe.cluster.protocol.PersistedJson\""));
         assertEquals(false, bindings.root().keySet().stream().anyMatch(k -> k.contains("JobSpec")),
                 "the job travels and is persisted only inside other classes");
-        assertEquals("io.fedpipe.cluster.persistence.JobSpecMigration$InField", config.getConfig(
+        assertEquals("io.fedpipe.cluster.persistence.AggregatorStateMigration", config.getConfig(
                 "pekko.serialization.jackson.migrations").getString("\"io.fedpipe.cluster.aggregator.AggregatorState\""));
         assertEquals("io.fedpipe.cluster.node.WireClasses", config.getString("fedpipe.wire.registry"));
     }

@@ -203,74 +203,74 @@ class DataPlaneJobTest {
         trainers.forEach((node, ref) -> addresses.put(node, ref.narrow()));
         addresses.put(MALLORY, mallory.ref().narrow());
 
-        // Round 0. Mallory sends partition 0 NaN adapters and partition 1 transposed ones, then repeats them.
-        List<RoundClosed> round0 = openRound(job, 0, addresses, scheduler, () -> {
+        // Round 1. Mallory sends partition 0 NaN adapters and partition 1 transposed ones, then repeats them.
+        List<RoundClosed> round1 = openRound(job, 1, addresses, scheduler, () -> {
             Map<Integer, RoundAssignment> slices = slicesOf(mallory);
             for (int p = 0; p < 2; p++) {
                 RoundAssignment a = slices.get(p);
                 NodeUpdate bad = badUpdate(a, p == 0);
-                a.replyTo().tell(new RoundProtocol.DeltaUpload(JOB, p, 0, bad, 1, 1, 1, malloryAcks.ref()));
+                a.replyTo().tell(new RoundProtocol.DeltaUpload(JOB, p, 1, bad, 1, 1, 1, malloryAcks.ref()));
                 DeltaAck ack = malloryAcks.expectMessageClass(DeltaAck.class, WAIT);
                 assertEquals(Outcome.REJECTED, ack.outcome(), ack.toString());
                 assertEquals(bad.adapters().size(), ack.rejections().size(), ack.toString());
                 String expected = p == 0 ? "lora_A holds NaN at flat index 0" : "do not fit matrix";
                 assertTrue(ack.rejections().stream().allMatch(r -> r.reason().contains(expected)), ack.toString());
-                a.replyTo().tell(new RoundProtocol.DeltaUpload(JOB, p, 0, bad, 1, 1, 1, malloryAcks.ref()));
+                a.replyTo().tell(new RoundProtocol.DeltaUpload(JOB, p, 1, bad, 1, 1, 1, malloryAcks.ref()));
                 assertEquals(Outcome.DUPLICATE, malloryAcks.expectMessageClass(DeltaAck.class, WAIT).outcome());
             }
             return slices;
         });
-        for (RoundClosed c : round0) {
-            assertEquals(0, c.round());
+        for (RoundClosed c : round1) {
+            assertEquals(1, c.round());
             assertEquals(List.of(MALLORY), c.failures().stream().map(Failure::nodeId).toList(), c.toString());
             assertTrue(c.failures().get(0).reason().contains("every entry of its delta was rejected"), c.toString());
             assertEquals(NODES, c.nodes().stream().map(JobProtocol.NodeRoundStats::nodeId).toList());
             assertTrue(c.rejected().isEmpty(), c.toString());
         }
         // node-3 runs at half speed: it answers after at least twice its measured compute.
-        JobProtocol.NodeRoundStats slow = round0.get(0).nodes().get(2);
+        JobProtocol.NodeRoundStats slow = round1.get(0).nodes().get(2);
         assertTrue(slow.trainMillis() >= 2000 * slow.computeSeconds(), slow.toString());
 
-        // Partition 1 is passivated; re-issuing round 0 is answered by a new incarnation from its checkpoint.
+        // Partition 1 is passivated; re-issuing round 1 is answered by a new incarnation from its checkpoint.
         GlobalSlice before = global(1);
         ActorRef<RoundProtocol.TrainerReply> oldEntity = lastAggregatorRef;
         TestProbe<Object> watcher = k0.createTestProbe();
         Aggregator.ref(k0.system(), JOB, 1).tell(new Aggregator.Passivate(JOB, 1));
         watcher.expectTerminated(oldEntity, WAIT);
-        Aggregator.ref(k0.system(), JOB, 1).tell(new JobProtocol.OpenRound(job, 1, 0, plans(), addresses, scheduler.ref()));
-        assertEquals(round0.get(1), scheduler.expectMessageClass(RoundClosed.class, WAIT));
+        Aggregator.ref(k0.system(), JOB, 1).tell(new JobProtocol.OpenRound(job, 1, 1, plans(), addresses, scheduler.ref()));
+        assertEquals(round1.get(1), scheduler.expectMessageClass(RoundClosed.class, WAIT));
         assertEquals(before, global(1));
         assertEquals(1, before.roundsDone());
 
-        // Round 1. Mallory declines; a late delta of round 0 is stale.
-        List<RoundClosed> round1 = openRound(job, 1, addresses, scheduler, () -> {
+        // Round 2. Mallory declines; a late delta of round 1 is stale.
+        List<RoundClosed> round2 = openRound(job, 2, addresses, scheduler, () -> {
             Map<Integer, RoundAssignment> slices = slicesOf(mallory);
             for (int p = 0; p < 2; p++) {
-                slices.get(p).replyTo().tell(new RoundProtocol.RoundDeclined(JOB, p, 1,
+                slices.get(p).replyTo().tell(new RoundProtocol.RoundDeclined(JOB, p, 2,
                         new Failure(MALLORY, "plan needs 900 MiB, budget 512 MiB")));
             }
-            slices.get(0).replyTo().tell(new RoundProtocol.DeltaUpload(JOB, 0, 0,
+            slices.get(0).replyTo().tell(new RoundProtocol.DeltaUpload(JOB, 0, 1,
                     NodeUpdate.lora(MALLORY, 40, Map.of(), Map.of()), 1, 1, 1, malloryAcks.ref()));
             assertEquals(Outcome.STALE, malloryAcks.expectMessageClass(DeltaAck.class, WAIT).outcome());
             return slices;
         });
-        assertNotEquals(oldEntity, lastAggregatorRef, "partition 1 runs round 1 in a new incarnation");
-        for (RoundClosed c : round1) {
+        assertNotEquals(oldEntity, lastAggregatorRef, "partition 1 runs round 2 in a new incarnation");
+        for (RoundClosed c : round2) {
             assertEquals(List.of(new Failure(MALLORY, "plan needs 900 MiB, budget 512 MiB")), c.failures());
         }
-        // Round 1 traffic per node, summed over partitions, is what the simulator sent and received.
-        RoundReport simRound1 = sim.reports().get(2);
+        // Round 2 traffic per node, summed over partitions, is what the simulator sent and received.
+        RoundReport simRound2 = sim.reports().get(2);
         for (String node : NODES) {
             long down = 0;
             long up = 0;
-            for (RoundClosed c : round1) {
+            for (RoundClosed c : round2) {
                 JobProtocol.NodeRoundStats s = c.nodes().stream().filter(n -> n.nodeId().equals(node)).findFirst()
                         .orElseThrow();
                 down += s.bytesDown();
                 up += s.bytesUp();
             }
-            assertEquals(simRound1.nodes().get(node).bytesDown(), down, node);
-            assertEquals(simRound1.nodes().get(node).bytesUp(), up, node);
+            assertEquals(simRound2.nodes().get(node).bytesDown(), down, node);
+            assertEquals(simRound2.nodes().get(node).bytesUp(), up, node);
         }
 
         // The key assertion: the partitions together hold the simulator's global adapters and head.

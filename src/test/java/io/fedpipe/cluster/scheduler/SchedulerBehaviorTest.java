@@ -113,8 +113,7 @@ class SchedulerBehaviorTest {
 
     /** Answers the PrepareJob each listed node's trainer got, as a trainer with {@code examples} examples. */
     private void prepare(String jobId, String nodeId, int examples) {
-        JobProtocol.PrepareJob p = (JobProtocol.PrepareJob) trainers.get(nodeId).expectMessageClass(
-                JobProtocol.PrepareJob.class, WAIT);
+        JobProtocol.PrepareJob p = trainers.get(nodeId).expectMessageClass(JobProtocol.PrepareJob.class, WAIT);
         Map<io.fedpipe.core.MatrixId, Double> scores = new TreeMap<>();
         p.probeCandidates().forEach(id -> scores.put(id, StandIns.TOP.contains(id) ? 5.0 : 0.1));
         esb.runCommand(new Scheduler.FromDataPlane(new JobProtocol.JobPrepared(jobId, nodeId, examples, scores, 0.2)));
@@ -185,7 +184,7 @@ class SchedulerBehaviorTest {
         assertEquals(new TreeSet<>(StandIns.TOP.stream().map(Object::toString).toList()), new TreeSet<>(running.selected()),
                 "the importance budget of 4 picks the stand-ins' top matrices");
         List<JobProtocol.OpenRound> r1 = opened(2);
-        assertEquals(0, r1.get(0).round(), "the data plane counts rounds done");
+        assertEquals(1, r1.get(0).round(), "the data plane's round is the job's round");
         for (JobProtocol.OpenRound o : r1) {
             close(o, Map.of());
         }
@@ -220,7 +219,7 @@ class SchedulerBehaviorTest {
         register("edge-a");
         register("edge-b");
         List<JobProtocol.OpenRound> again = opened(2);
-        assertEquals(0, again.get(0).round());
+        assertEquals(1, again.get(0).round());
         TestProbe<Object> waiter = KIT.createTestProbe();
         waiter.awaitAssert(WAIT, () -> {
             assertTrue(esb.getState().job("job-2").interrupted(), "a re-issued round does not count toward slowness");

@@ -81,8 +81,8 @@ class SchedulerTest {
         }
         out.sort(java.util.Comparator.comparingInt(OpenRound::partition));
         assertEquals(List.of(0, 1), out.stream().map(OpenRound::partition).toList());
-        // The data plane counts from 0: the control plane's round n is its round n - 1.
-        out.forEach(o -> assertEquals(round - 1, o.round()));
+        // The data plane's round is the job's round: the control plane's round n is OpenRound's round n.
+        out.forEach(o -> assertEquals(round, o.round()));
         return out;
     }
 
@@ -94,7 +94,8 @@ class SchedulerTest {
         rounds.forEach(o -> o.replyTo().tell(StandIns.closed(o, seconds, loss)));
     }
 
-    @SuppressWarnings("unchecked")
+    // Java creates no generic arrays: the array is made raw and typed by the return.
+    @SuppressWarnings({"unchecked", "rawtypes"})
     private static TestProbe<JobProtocol.AggregatorCommand>[] slot() {
         return new TestProbe[1];
     }
@@ -258,11 +259,11 @@ class SchedulerTest {
             r1.get(0).replyTo().tell(StandIns.closed(r1.get(0), 0.01, 0.9)); // partition 1 never answers
             OpenRound again = assertInstanceOf(OpenRound.class, agg[0].receiveMessage(StandIns.WAIT));
             double after = (System.nanoTime() - closedAt) / 1e9;
-            assertEquals(List.of(1, 0), List.of(again.partition(), again.round()), "only partition 1, round 1 again");
+            assertEquals(List.of(1, 1), List.of(again.partition(), again.round()), "only partition 1, round 1 again");
             assertTrue(after >= 5.0 && after < 12, "overdue after 1 s + 5 s margin (from opening), was " + after);
             assertEquals(r1.get(1).plans(), again.plans());
             again.replyTo().tell(StandIns.closed(again, 0.01, 0.9));
-            assertEquals(List.of(1, 1), opened(agg[0], 2).stream().map(o -> o.round()).toList());
+            assertEquals(List.of(2, 2), opened(agg[0], 2).stream().map(o -> o.round()).toList());
             assertEquals(1, status(kit, id).history().size());
         } finally {
             kit.shutdownTestKit();

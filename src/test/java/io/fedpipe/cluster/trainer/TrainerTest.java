@@ -96,7 +96,7 @@ class TrainerTest {
         assertTrue(refused.reason().startsWith("node " + NODE + " has no data for task 'no-such-task'"),
                 refused.reason());
 
-        trainer.tell(assignment("t-missing", 0, NODE));
+        trainer.tell(assignment("t-missing", 1, NODE));
         RoundDeclined declined = partition.expectMessageClass(RoundDeclined.class, WAIT);
         assertEquals("job t-missing is not prepared on node " + NODE, declined.failure().reason());
     }
@@ -116,14 +116,14 @@ class TrainerTest {
         prepare(job);
         assertEquals(8, scheduler.expectMessageClass(JobPrepared.class, WAIT).trainExamples());
 
-        trainer.tell(assignment("t-cache", 0, "someone-else"));
+        trainer.tell(assignment("t-cache", 1, "someone-else"));
         assertEquals("the slice is for node someone-else, this is node " + NODE,
                 partition.expectMessageClass(RoundDeclined.class, WAIT).failure().reason());
 
-        RoundAssignment a = assignment("t-cache", 0, NODE);
+        RoundAssignment a = assignment("t-cache", 1, NODE);
         trainer.tell(a);
         DeltaUpload first = partition.expectMessageClass(DeltaUpload.class, WAIT);
-        assertEquals(0, first.round());
+        assertEquals(1, first.round());
         assertEquals(NODE, first.update().nodeId());
         assertTrue(first.update().adapters().containsKey(new MatrixId(0, LoraTarget.Q)));
 

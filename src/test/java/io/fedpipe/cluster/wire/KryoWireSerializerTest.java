@@ -81,7 +81,7 @@ class KryoWireSerializerTest {
         MatrixId q = new MatrixId(0, LoraTarget.Q);
         NodeUpdate update = NodeUpdate.lora("edge-a", 10, Map.of(q, WireSamples.adapter(11, 8, 81920, 81920)),
                 Map.of(q, 2.0f));
-        RoundProtocol.DeltaUpload upload = new RoundProtocol.DeltaUpload("job", 0, 0, update, 1.5, 0.7, 1600, kit.<RoundProtocol.DeltaAck>createTestProbe().ref());
+        RoundProtocol.DeltaUpload upload = new RoundProtocol.DeltaUpload("job", 0, 1, update, 1.5, 0.7, 1600, kit.<RoundProtocol.DeltaAck>createTestProbe().ref());
         KryoWireSerializer s = serializer(31 << 20);
         byte[] bytes = s.toBinary(upload);
         assertTrue(bytes.length >= 5_242_880 && bytes.length < 5_242_880 + 512, "bytes: " + bytes.length);
@@ -92,7 +92,7 @@ class KryoWireSerializerTest {
 
     @Test
     void aMessageOverTheLimitIsRefusedWithItsClassAndTheKey() {
-        RoundProtocol.DeltaUpload big = new RoundProtocol.DeltaUpload("job", 0, 0,
+        RoundProtocol.DeltaUpload big = new RoundProtocol.DeltaUpload("job", 0, 1,
                 WireSamples.update("edge-a", 8, 20_000, 20_000), 1.5, 0.7, 1600, kit.<RoundProtocol.DeltaAck>createTestProbe().ref());
         WireFormatException e = assertThrows(WireFormatException.class, () -> serializer(1 << 20).toBinary(big));
         assertEquals("wire: refusing " + RoundProtocol.DeltaUpload.class.getName() + ": it is larger than "
