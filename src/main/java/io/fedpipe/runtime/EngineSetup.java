@@ -15,7 +15,12 @@ public final class EngineSetup {
     private EngineSetup() {}
 
     /**
-     * Starts the PyTorch engine offline with the given intra-op thread count.
+     * Starts the PyTorch engine offline with the given intra-op thread count, and readies the calling
+     * thread for it. PyTorch's grad mode is per thread and on by default; DJL turns it off only on the
+     * thread that first starts the engine, and its gradient collector restores the mode it found. A
+     * thread that trains after the engine was started elsewhere (a dispatcher, a test after an actor
+     * test) would keep grad mode on, and the optimizer's in-place update of a leaf that requires a
+     * gradient is then refused. Call this on the thread that will train.
      *
      * @param threads intra-op threads for this process; {@code <= 0} keeps the configured default
      * @return the started engine
@@ -26,6 +31,7 @@ public final class EngineSetup {
         if (threads > 0) {
             JniUtils.setNumThreads(threads);
         }
+        JniUtils.setGradMode(false);
         return engine;
     }
 
