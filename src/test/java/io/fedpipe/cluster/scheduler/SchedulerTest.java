@@ -94,7 +94,7 @@ class SchedulerTest {
         rounds.forEach(o -> o.replyTo().tell(StandIns.closed(o, seconds, loss)));
     }
 
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"})
     private static TestProbe<JobProtocol.AggregatorCommand>[] slot() {
         return new TestProbe[1];
     }
