@@ -35,7 +35,6 @@ import io.fedpipe.simulation.ReferenceSimulation;
 import io.fedpipe.simulation.RoundReport;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
@@ -47,7 +46,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -143,7 +141,7 @@ class DataPlaneJobTest {
         long t0 = System.nanoTime();
         ReferenceSimulation.Result sim = simulate();
         double simSeconds = (System.nanoTime() - t0) / 1e9;
-        awaitMembersUp();
+        cluster.awaitMembersUp(WAIT);
         ActorTestKit k0 = kits.get(0);
         JobSpec job = job();
 
@@ -361,18 +359,5 @@ class DataPlaneJobTest {
             return null;
         });
         return out;
-    }
-
-    private static void awaitMembersUp() {
-        TestProbe<Object> probe = kits.get(0).createTestProbe();
-        probe.awaitAssert(WAIT, Duration.ofMillis(200), () -> {
-            for (ActorTestKit kit : kits) {
-                var members = new ArrayList<org.apache.pekko.cluster.Member>();
-                Cluster.get(kit.system()).state().getMembers().forEach(members::add);
-                assertEquals(3, members.size());
-                assertTrue(members.stream().allMatch(m -> m.status() == MemberStatus.up()), members.toString());
-            }
-            return null;
-        });
     }
 }
