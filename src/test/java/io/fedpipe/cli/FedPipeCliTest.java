@@ -1,5 +1,6 @@
 package io.fedpipe.cli;
 
+import static io.fedpipe.cli.CliRun.assertInputError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,20 +46,6 @@ class FedPipeCliTest {
         List<String> all = new ArrayList<>(List.of("train", "--json"));
         all.addAll(List.of(args));
         return cli(all.toArray(String[]::new));
-    }
-
-    /** Exit code 2 and exactly one line that starts with {@code fedpipe: } and contains each of {@code mentions}. */
-    private static String assertInputError(CliRun o, String... mentions) {
-        assertEquals(2, o.exitCode(), "exit code; stderr: " + o.err());
-        List<String> lines = o.errLines();
-        assertEquals(1, lines.size(), "one line on stderr, got: " + o.err());
-        String line = lines.get(0);
-        assertTrue(line.startsWith("fedpipe: "), line);
-        for (String m : mentions) {
-            assertTrue(line.contains(m), "'" + line + "' should mention " + m);
-        }
-        assertEquals("", o.out(), "nothing on stdout");
-        return line;
     }
 
     @Test

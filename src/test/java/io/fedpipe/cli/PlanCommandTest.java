@@ -1,5 +1,6 @@
 package io.fedpipe.cli;
 
+import static io.fedpipe.cli.CliRun.assertInputError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,17 +29,6 @@ class PlanCommandTest {
         List<String> args = new java.util.ArrayList<>(List.of("plan", "--cluster", file.toString()));
         args.addAll(List.of(extra));
         return cli(args.toArray(String[]::new));
-    }
-
-    private static void assertInputError(CliRun o, String... mentions) {
-        assertEquals(2, o.exitCode(), "exit code; stderr: " + o.err());
-        List<String> lines = o.err().lines().toList();
-        assertEquals(1, lines.size(), o.err());
-        assertTrue(lines.get(0).startsWith("fedpipe: "), lines.get(0));
-        for (String m : mentions) {
-            assertTrue(lines.get(0).contains(m), "'" + lines.get(0) + "' should mention " + m);
-        }
-        assertEquals("", o.out());
     }
 
     @Test

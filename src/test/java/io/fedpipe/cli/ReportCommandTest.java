@@ -74,10 +74,6 @@ class ReportCommandTest {
     }
 
     private static void assertInputError(String expected, String... args) {
-        CliRun o = CliRun.of(args);
-        assertEquals(2, o.exitCode(), o.err());
-        assertEquals(1, o.errLines().size(), o.err());
-        assertTrue(o.errLines().get(0).startsWith("fedpipe: ") && o.errLines().get(0).contains(expected), o.err());
-        assertEquals("", o.out());
+        CliRun.assertInputError(CliRun.of(args), expected);
     }
 }

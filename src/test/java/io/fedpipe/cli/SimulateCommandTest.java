@@ -1,5 +1,6 @@
 package io.fedpipe.cli;
 
+import static io.fedpipe.cli.CliRun.assertInputError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -139,11 +140,8 @@ class SimulateCommandTest {
     void badExperimentIsOneLineAndExitCode2() throws IOException {
         Path file = experiment("fedsgd", 1);
         CliRun o = cli("simulate", file.toString());
-        assertEquals(2, o.exitCode(), o.err());
-        List<String> lines = o.err().lines().toList();
-        assertEquals(1, lines.size(), o.err());
-        assertTrue(lines.get(0).startsWith("fedpipe: tiny.conf:2: key 'strategy'"), lines.get(0));
-        assertEquals("", o.out());
+        String line = assertInputError(o);
+        assertTrue(line.startsWith("fedpipe: tiny.conf:2: key 'strategy'"), line);
         CliRun missing = cli("simulate", dir.resolve("nope.conf").toString());
         assertEquals(2, missing.exitCode());
         assertTrue(missing.err().contains("no such experiment file"), missing.err());

@@ -1,5 +1,8 @@
 package io.fedpipe.cluster;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.fedpipe.cluster.config.NodeConfig;
@@ -7,12 +10,16 @@ import io.fedpipe.cluster.config.NodeSettings;
 import io.fedpipe.cluster.node.FedPipeNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
@@ -73,6 +80,20 @@ public final class InJvmCluster implements AutoCloseable {
 
     public List<FedPipeNode.Started> started() {
         return List.copyOf(started);
+    }
+
+    /** Until every node sees every node as a member with status Up. */
+    public void awaitMembersUp(Duration limit) {
+        TestProbe<Object> probe = kits.get(0).createTestProbe();
+        probe.awaitAssert(limit, Duration.ofMillis(200), () -> {
+            for (ActorTestKit kit : kits) {
+                var members = new ArrayList<Member>();
+                Cluster.get(kit.system()).state().getMembers().forEach(members::add);
+                assertEquals(kits.size(), members.size());
+                assertTrue(members.stream().allMatch(m -> m.status() == MemberStatus.up()), members.toString());
+            }
+            return null;
+        });
     }
 
     /** The seed node's Artery address. */

@@ -18,13 +18,12 @@ import io.fedpipe.aggregation.FedAvgFull;
 import io.fedpipe.aggregation.NodeUpdate;
 import io.fedpipe.data.ClassificationDataset;
 import io.fedpipe.data.ClassificationTasks;
-import io.fedpipe.runtime.EngineSetup;
 import io.fedpipe.core.LoraTarget;
 import io.fedpipe.core.MatrixId;
 import io.fedpipe.model.HfWeightNames;
 import io.fedpipe.core.HostTensor;
 import io.fedpipe.model.PretrainedModels;
-import io.fedpipe.tokenize.TextTokenizer;
+import io.fedpipe.runtime.OneIntraOpThread;
 import java.io.IOException;
 import java.util.EnumSet;
 import java.util.List;
@@ -33,12 +32,14 @@ import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The FT baseline on the real all-MiniLM-L6-v2 and a slice of the WordNet topic task (26 classes),
  * 16 tokens per example, one intra-op thread: a local round trains every weight, FedAvgFull averages
  * them by |D_n|, and a simulated round reports the traffic of the full weights.
  */
+@ExtendWith(OneIntraOpThread.class)
 class FullFineTuneTest {
 
     private static final float LR = 1e-4f;
@@ -47,31 +48,25 @@ class FullFineTuneTest {
     private static final long ENCODER_FLOATS = 22_565_376L;
     private static final long HEAD_FLOATS = CLASSES * 384L + CLASSES;
 
-    private static int threadsBefore;
     private static ClassificationDataset train;
     private static ClassificationDataset validation;
-    private static TextTokenizer tokenizer;
+    private static MiniLmClassifiers classifiers;
     private static AdaptedClassifiers models;
     private static NDManager manager;
 
     @BeforeAll
     static void setUp() throws IOException {
-        EngineSetup.start(0);
-        threadsBefore = EngineSetup.threads();
-        EngineSetup.start(1);
         var splits = ClassificationTasks.load(ClassificationTasks.WORDNET_TOPICS, 42);
         train = splits.train().head(64);
         validation = splits.validation().head(32);
-        tokenizer = TextTokenizer.miniLm(16, TextTokenizer.Overflow.TRUNCATE);
-        models = new AdaptedClassifiers(PretrainedModels.miniLmL6(), tokenizer, CLASSES, 16, 42);
-        manager = NDManager.newBaseManager();
+        classifiers = MiniLmClassifiers.open(PretrainedModels.MINILM_L6, 16, CLASSES, 16, 42);
+        models = classifiers.models();
+        manager = classifiers.manager();
     }
 
     @AfterAll
     static void tearDown() {
-        manager.close();
-        tokenizer.close();
-        EngineSetup.start(threadsBefore);
+        classifiers.close();
     }
 
     private static NodeRoundPlan plan(String node, int steps) {

@@ -1,42 +1,29 @@
 package io.fedpipe.simulation;
 
-import io.fedpipe.round.RoundEngine;
 import io.fedpipe.round.VirtualClock;
 import io.fedpipe.round.Emulation;
 import io.fedpipe.round.LocalResult;
 import io.fedpipe.round.NodeRoundPlan;
-import io.fedpipe.round.LocalRound;
-import io.fedpipe.local.ClassifierLocalRound;
-import io.fedpipe.local.AdaptedClassifiers;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
 import io.fedpipe.aggregation.FedPipeAggregation;
 import io.fedpipe.aggregation.NodeUpdate;
-import io.fedpipe.data.ClassificationDataset;
-import io.fedpipe.data.ClassificationTasks;
-import io.fedpipe.data.DatasetSplits;
-import io.fedpipe.data.Partitioner;
-import io.fedpipe.runtime.EngineSetup;
 import io.fedpipe.core.LoraTarget;
 import io.fedpipe.core.MatrixId;
 import io.fedpipe.lora.PeftAdapters;
 import io.fedpipe.core.HostTensor;
-import io.fedpipe.model.PretrainedModels;
-import io.fedpipe.tokenize.TextTokenizer;
+import io.fedpipe.runtime.OneIntraOpThread;
 import io.fedpipe.train.ThreeTopicTask;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -44,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * 3 IID nodes, rank 4 on q and v, 2 rounds of 8 steps. The third node is poisoned in round 2 (a NaN
  * in one adapter) and must be rejected, and a fourth node crashes every round; neither stops the round.
  */
+@ExtendWith(OneIntraOpThread.class)
 class InProcessSimulatorTest {
 
     private static final float ALPHA = 8;
@@ -55,34 +43,8 @@ class InProcessSimulatorTest {
     @TempDir
     static Path dir;
 
-    private static int threadsBefore;
-
-    /** One intra-op thread, as the other MiniLM tests: two stall each other on a shared 2-core machine. */
-    @BeforeAll
-    static void useOneThread() {
-        EngineSetup.start(0);
-        threadsBefore = EngineSetup.threads();
-        EngineSetup.start(1);
-    }
-
-    @AfterAll
-    static void restoreThreads() {
-        EngineSetup.start(threadsBefore);
-    }
-
     @Test
     void threeNodesLearnTheTaskAndAPoisonedNodeIsRejected() throws IOException {
-        DatasetSplits splits = ClassificationTasks.load(ThreeTopicTask.write(dir.resolve("task"), 120, 30, 7).toString(), 7);
-        ClassificationDataset train = splits.train();
-        List<int[]> parts = Partitioner.iid().partition(train.labelIndices(), train.numLabels(), 3, 7);
-        List<InProcessSimulator.SimNode> nodes = new ArrayList<>();
-        List<String> ids = List.of("a", "b", "c");
-        // Node c is four times slower, on a 10 Mbit/s link; a and b run at full speed with no link cost.
-        nodes.add(new InProcessSimulator.SimNode("a", train.subset(parts.get(0)), Emulation.NONE));
-        nodes.add(new InProcessSimulator.SimNode("b", train.subset(parts.get(1)), Emulation.NONE));
-        nodes.add(new InProcessSimulator.SimNode("c", train.subset(parts.get(2)), Emulation.of(0.25, 10)));
-        // Node d crashes every round: a failure, not a reason to stop the round.
-        nodes.add(new InProcessSimulator.SimNode("d", train.subset(parts.get(2)), Emulation.NONE));
         Map<MatrixId, Integer> ranks = new TreeMap<>();
         for (int layer = 0; layer < 6; layer++) {
             ranks.put(new MatrixId(layer, LoraTarget.Q), RANK);
@@ -90,26 +52,25 @@ class InProcessSimulatorTest {
         }
         List<NodeRoundPlan> plans = List.of("a", "b", "c", "d").stream()
                 .map(id -> new NodeRoundPlan(id, ranks, STEPS, BATCH, "fp32")).toList();
+        List<String> ids = List.of("a", "b", "c");
 
-        List<RoundReport> reports;
         long t0 = System.nanoTime();
-        try (TextTokenizer tokenizer = TextTokenizer.miniLm(32, TextTokenizer.Overflow.TRUNCATE);
-                NDManager manager = NDManager.newBaseManager()) {
-            AdaptedClassifiers models = new AdaptedClassifiers(PretrainedModels.miniLmL6(), tokenizer,
-                    train.numLabels(), ALPHA, 11);
-            RoundEngine engine = new RoundEngine(new FedPipeAggregation(), ALPHA,
-                    models.shapes(EnumSet.of(LoraTarget.Q, LoraTarget.V)));
-            ClassifierLocalRound honest = new ClassifierLocalRound(models, manager, 5e-3f, 2);
-            LocalRound withPoison = (assignment, data) -> {
-                if (assignment.nodeId().equals("d")) {
-                    throw new IllegalStateException("node d lost its device");
-                }
-                LocalResult r = honest.run(assignment, data);
-                return assignment.round() == 2 && assignment.nodeId().equals("c") ? poisoned(r) : r;
-            };
-            reports = new InProcessSimulator(engine, withPoison, models, nodes, splits.validation())
-                    .run(2, plans, manager);
-        }
+        List<RoundReport> reports = ReferenceSimulation.of(ThreeTopicTask.write(dir.resolve("task"), 120, 30, 7).toString(), 7)
+                .shards(3)
+                // Node c is four times slower, on a 10 Mbit/s link; a and b run at full speed with no link cost.
+                .node("a", 0, Emulation.NONE).node("b", 1, Emulation.NONE).node("c", 2, Emulation.of(0.25, 10))
+                // Node d crashes every round: a failure, not a reason to stop the round.
+                .node("d", 2, Emulation.NONE)
+                .strategy(new FedPipeAggregation()).targets(EnumSet.of(LoraTarget.Q, LoraTarget.V))
+                .alpha(ALPHA).lr(5e-3f).warmup(2).maxLength(32).modelSeed(11)
+                .localRound(honest -> (assignment, data) -> {
+                    if (assignment.nodeId().equals("d")) {
+                        throw new IllegalStateException("node d lost its device");
+                    }
+                    LocalResult r = honest.run(assignment, data);
+                    return assignment.round() == 2 && assignment.nodeId().equals("c") ? poisoned(r) : r;
+                })
+                .run(2, plans).reports();
         double seconds = (System.nanoTime() - t0) / 1e9;
         for (RoundReport r : reports) {
             System.out.printf("round %d: accuracy %.3f, macro-F1 %.3f, %s %.2f s (round %.2f s), nodes %s%n", r.round(),

@@ -11,7 +11,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fedpipe.data.ClassificationDataset;
 import io.fedpipe.data.ClassificationTasks;
-import io.fedpipe.runtime.EngineSetup;
 import io.fedpipe.lora.LoraConfig;
 import io.fedpipe.core.LoraTarget;
 import io.fedpipe.core.MatrixId;
@@ -28,6 +27,7 @@ import io.fedpipe.model.hf.HfConfigs;
 import io.fedpipe.model.hf.HfModelDirectory;
 import io.fedpipe.model.hf.SafetensorsFile;
 import io.fedpipe.quant.BaseQuantization;
+import io.fedpipe.runtime.OneIntraOpThread;
 import io.fedpipe.tokenize.TextTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,9 +42,9 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -56,6 +56,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and the merged Hugging Face directory is loaded as a plain dense model; both must agree with
  * the run's reported accuracy and with each other.
  */
+@ExtendWith(OneIntraOpThread.class)
 class ClassifierFineTuningTest {
 
     private static final int LAYERS = 6;
@@ -73,24 +74,10 @@ class ClassifierFineTuningTest {
     static Path dir;
 
     private static Path task;
-    private static int threadsBefore;
 
-    /**
-     * One intra-op thread: on a shared 2-core machine two OpenMP threads wait for each other
-     * whenever either is descheduled, and steps measured here went from 0.2 s to 3 s under load;
-     * one thread is at most about twice as slow as two and never stalls.
-     */
     @BeforeAll
-    static void writeTaskAndUseOneThread() throws IOException {
-        EngineSetup.start(0);
-        threadsBefore = EngineSetup.threads();
-        EngineSetup.start(1);
+    static void writeTask() throws IOException {
         task = ThreeTopicTask.write(dir.resolve("task"), 120, 30, 7);
-    }
-
-    @AfterAll
-    static void restoreThreads() {
-        EngineSetup.start(threadsBefore);
     }
 
     @Test

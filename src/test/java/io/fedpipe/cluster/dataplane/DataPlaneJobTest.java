@@ -1,15 +1,12 @@
 package io.fedpipe.cluster.dataplane;
 
 import io.fedpipe.cluster.InJvmCluster;
-import io.fedpipe.cluster.RecordingStrategy;
 
 import static io.fedpipe.cluster.DataPlaneFixtures.maxDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
-import io.fedpipe.aggregation.AggregationResult;
 import io.fedpipe.aggregation.Failure;
 import io.fedpipe.aggregation.NodeUpdate;
 import io.fedpipe.aggregation.ScaledAdapter;
@@ -27,28 +24,17 @@ import io.fedpipe.cluster.protocol.RoundProtocol.DeltaAck;
 import io.fedpipe.cluster.protocol.RoundProtocol.Outcome;
 import io.fedpipe.cluster.protocol.RoundProtocol.RoundAssignment;
 import io.fedpipe.cluster.trainer.Trainer;
-import io.fedpipe.data.ClassificationDataset;
-import io.fedpipe.data.ClassificationTasks;
-import io.fedpipe.data.DatasetSplits;
-import io.fedpipe.runtime.EngineSetup;
 import io.fedpipe.core.LoraTarget;
 import io.fedpipe.core.MatrixId;
 import io.fedpipe.lora.PeftAdapters;
 import io.fedpipe.core.HostTensor;
-import io.fedpipe.model.PretrainedModels;
-import io.fedpipe.local.AdaptedClassifiers;
-import io.fedpipe.local.ClassifierLocalRound;
 import io.fedpipe.round.Emulation;
-import io.fedpipe.data.Partitioner;
-import io.fedpipe.simulation.InProcessSimulator;
-import io.fedpipe.round.LocalRound;
 import io.fedpipe.round.NodeRoundPlan;
-import io.fedpipe.round.RoundEngine;
+import io.fedpipe.runtime.OneIntraOpThread;
+import io.fedpipe.simulation.ReferenceSimulation;
 import io.fedpipe.simulation.RoundReport;
-import io.fedpipe.tokenize.TextTokenizer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
@@ -60,11 +46,11 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -75,6 +61,7 @@ import org.junit.jupiter.api.io.TempDir;
  * rounds equal, within 1e-5, those of the in-process simulator run on the same seed, data split
  * and plans, although partition 1 was passivated after round 1 and resumed from its checkpoint.
  */
+@ExtendWith(OneIntraOpThread.class)
 class DataPlaneJobTest {
 
     private static final String JOB = "job-dp";
@@ -91,13 +78,9 @@ class DataPlaneJobTest {
 
     private static InJvmCluster cluster;
     private static List<ActorTestKit> kits;
-    private static int threadsBefore;
 
     @BeforeAll
     static void start() throws Exception {
-        EngineSetup.start(0);
-        threadsBefore = EngineSetup.threads();
-        EngineSetup.start(1);
         cluster = InJvmCluster.start(dir, new String[] {"[aggregator, edge]", "[aggregator, edge]", "[edge]"},
                 i -> List.of("fedpipe.node.resources.compute-scale = " + (i == 2 ? 0.5 : 1.0),
                         // One journal for all nodes, as a multi-machine cluster shares one database.
@@ -111,7 +94,6 @@ class DataPlaneJobTest {
         if (cluster != null) {
             cluster.close();
         }
-        EngineSetup.start(threadsBefore);
     }
 
     private static JobSpec job() {
@@ -139,46 +121,27 @@ class DataPlaneJobTest {
                 new NodeRoundPlan(MALLORY, r4, STEPS, BATCH, "fp32"));
     }
 
-    private record Simulated(AggregationResult last, List<RoundReport> reports) {}
-
-    /** The same job in the in-process simulator, set up as ExperimentRunner sets up a run without a planner. */
-    private static Simulated simulate() throws Exception {
+    /** The same job in the in-process simulator; mallory trains on node-1's shard and delivers nothing. */
+    private static ReferenceSimulation.Result simulate() throws Exception {
         JobSpec job = job();
-        DatasetSplits splits = ClassificationTasks.load(job.task(), SEED);
-        ClassificationDataset train = splits.train().head(job.limitTrain());
-        ClassificationDataset validation = splits.validation().head(job.limitValidation());
-        List<int[]> parts = Partitioner.iid()
-                .partition(train.labelIndices(), train.numLabels(), NODES.size(), SEED);
-        List<InProcessSimulator.SimNode> nodes = new ArrayList<>();
-        for (int i = 0; i < NODES.size(); i++) {
-            nodes.add(new InProcessSimulator.SimNode(NODES.get(i), train.subset(parts.get(i)), Emulation.NONE));
-        }
-        nodes.add(new InProcessSimulator.SimNode(MALLORY, train.subset(parts.get(0)), Emulation.NONE));
-        RecordingStrategy strategy = new RecordingStrategy();
-        try (TextTokenizer tokenizer = TextTokenizer.miniLm(job.maxLength(), TextTokenizer.Overflow.TRUNCATE);
-                NDManager manager = NDManager.newBaseManager()) {
-            AdaptedClassifiers models = new AdaptedClassifiers(PretrainedModels.load(job.model()), tokenizer,
-                    train.numLabels(), ALPHA, SEED);
-            RoundEngine engine = new RoundEngine(strategy, ALPHA, models.shapes(EnumSet.of(LoraTarget.Q, LoraTarget.V)));
-            ClassifierLocalRound honest = new ClassifierLocalRound(models, manager, job.lr(), job.warmup());
-            LocalRound local = (a, data) -> {
-                if (a.nodeId().equals(MALLORY)) {
-                    throw new IllegalStateException("mallory delivers nothing usable");
-                }
-                return honest.run(a, data);
-            };
-            List<RoundReport> reports = new InProcessSimulator(engine, local, models, nodes, validation)
-                    .run(job.rounds(), plans(), manager);
-            return new Simulated(strategy.last(), reports);
-        }
+        return ReferenceSimulation.of(job.task(), SEED).limits(job.limitTrain(), job.limitValidation()).nodes(NODES)
+                .node(MALLORY, 0, Emulation.NONE).model(job.model()).targets(EnumSet.of(LoraTarget.Q, LoraTarget.V))
+                .alpha(ALPHA).lr(job.lr()).warmup(job.warmup()).maxLength(job.maxLength())
+                .localRound(honest -> (a, data) -> {
+                    if (a.nodeId().equals(MALLORY)) {
+                        throw new IllegalStateException("mallory delivers nothing usable");
+                    }
+                    return honest.run(a, data);
+                })
+                .run(job.rounds(), plans());
     }
 
     @Test
     void aJobThroughTrainersAndPartitionsEqualsTheSimulatorAndSurvivesAPassivation() throws Exception {
         long t0 = System.nanoTime();
-        Simulated sim = simulate();
+        ReferenceSimulation.Result sim = simulate();
         double simSeconds = (System.nanoTime() - t0) / 1e9;
-        awaitMembersUp();
+        cluster.awaitMembersUp(WAIT);
         ActorTestKit k0 = kits.get(0);
         JobSpec job = job();
 
@@ -396,18 +359,5 @@ class DataPlaneJobTest {
             return null;
         });
         return out;
-    }
-
-    private static void awaitMembersUp() {
-        TestProbe<Object> probe = kits.get(0).createTestProbe();
-        probe.awaitAssert(WAIT, Duration.ofMillis(200), () -> {
-            for (ActorTestKit kit : kits) {
-                var members = new ArrayList<org.apache.pekko.cluster.Member>();
-                Cluster.get(kit.system()).state().getMembers().forEach(members::add);
-                assertEquals(3, members.size());
-                assertTrue(members.stream().allMatch(m -> m.status() == MemberStatus.up()), members.toString());
-            }
-            return null;
-        });
     }
 }

@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
 import io.fedpipe.cluster.InJvmCluster;
-import io.fedpipe.cluster.RecordingStrategy;
 import io.fedpipe.aggregation.AggregationResult;
 import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.aggregator.Aggregator;
@@ -21,22 +19,13 @@ import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.protocol.JobProtocol.GlobalSlice;
 import io.fedpipe.cluster.scheduler.JobPlanning;
 import io.fedpipe.cluster.scheduler.SchedulerEvent;
-import io.fedpipe.data.ClassificationDataset;
-import io.fedpipe.data.ClassificationTasks;
-import io.fedpipe.data.DatasetSplits;
-import io.fedpipe.runtime.EngineSetup;
 import io.fedpipe.core.LoraTarget;
 import io.fedpipe.core.MatrixId;
 import io.fedpipe.core.HostTensor;
 import io.fedpipe.model.PretrainedModels;
-import io.fedpipe.local.AdaptedClassifiers;
-import io.fedpipe.local.ClassifierLocalRound;
-import io.fedpipe.round.Emulation;
-import io.fedpipe.data.Partitioner;
-import io.fedpipe.simulation.InProcessSimulator;
 import io.fedpipe.round.NodeRoundPlan;
-import io.fedpipe.round.RoundEngine;
-import io.fedpipe.tokenize.TextTokenizer;
+import io.fedpipe.runtime.OneIntraOpThread;
+import io.fedpipe.simulation.ReferenceSimulation;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,6 +43,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -65,6 +55,7 @@ import org.junit.jupiter.api.io.TempDir;
  * in-process simulator's given the plan the scheduler chose, within 1e-5.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(OneIntraOpThread.class)
 class ClusterJobEndToEndTest {
 
     private static final long SEED = 7;
@@ -77,13 +68,9 @@ class ClusterJobEndToEndTest {
     private static InJvmCluster cluster;
     private static List<ActorTestKit> kits;
     private static GatewayClient client;
-    private static int threadsBefore;
 
     @BeforeAll
     static void start() throws Exception {
-        EngineSetup.start(0);
-        threadsBefore = EngineSetup.threads();
-        EngineSetup.start(1);
         String schedulerId = "e2e-" + System.nanoTime();
         cluster = InJvmCluster.start(dir, ROLES, i -> List.of(
                 "fedpipe.persistence.h2-file = \"" + dir.resolve("journal/fedpipe") + "\"",
@@ -102,7 +89,6 @@ class ClusterJobEndToEndTest {
         if (cluster != null) {
             cluster.close();
         }
-        EngineSetup.start(threadsBefore);
     }
 
     /** The job file of the small MiniLM job; {@code overrides} replace keys (later keys win in HOCON). */
@@ -271,24 +257,8 @@ class ClusterJobEndToEndTest {
 
     /** The job in the in-process simulator: same seed, split (shard i of the participants) and plans. */
     static AggregationResult simulate(List<String> participants, List<NodeRoundPlan> plans) throws Exception {
-        DatasetSplits splits = ClassificationTasks.load("wordnet-topics", SEED);
-        ClassificationDataset train = splits.train().head(120);
-        ClassificationDataset validation = splits.validation().head(40);
-        List<int[]> parts = Partitioner.iid()
-                .partition(train.labelIndices(), train.numLabels(), participants.size(), SEED);
-        List<InProcessSimulator.SimNode> nodes = new ArrayList<>();
-        for (int i = 0; i < participants.size(); i++) {
-            nodes.add(new InProcessSimulator.SimNode(participants.get(i), train.subset(parts.get(i)), Emulation.NONE));
-        }
-        RecordingStrategy strategy = new RecordingStrategy();
-        try (TextTokenizer tokenizer = TextTokenizer.miniLm(16, TextTokenizer.Overflow.TRUNCATE);
-                NDManager manager = NDManager.newBaseManager()) {
-            AdaptedClassifiers models = new AdaptedClassifiers(PretrainedModels.load(PretrainedModels.MINILM_L6), tokenizer,
-                    train.numLabels(), 8, SEED);
-            RoundEngine engine = new RoundEngine(strategy, 8, models.shapes(EnumSet.of(LoraTarget.Q, LoraTarget.V)));
-            ClassifierLocalRound local = new ClassifierLocalRound(models, manager, 5e-3f, 1);
-            new InProcessSimulator(engine, local, models, nodes, validation).run(2, plans, manager);
-        }
-        return strategy.last();
+        return ReferenceSimulation.of("wordnet-topics", SEED).limits(120, 40).nodes(participants)
+                .model(PretrainedModels.MINILM_L6).targets(EnumSet.of(LoraTarget.Q, LoraTarget.V))
+                .alpha(8).lr(5e-3f).warmup(1).maxLength(16).run(2, plans).last();
     }
 }

@@ -1,11 +1,12 @@
 package io.fedpipe.cluster.e2e;
 
+import static io.fedpipe.cluster.e2e.NodeProcesses.await;
+import static io.fedpipe.cluster.e2e.NodeProcesses.submit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedpipe.cluster.gateway.GatewayClient;
-import io.fedpipe.cluster.protocol.GatewayProtocol;
 import io.fedpipe.cluster.protocol.GatewayProtocol.JobState;
 import io.fedpipe.cluster.protocol.GatewayProtocol.JobStatus;
 import io.fedpipe.cluster.protocol.GatewayProtocol.NodeMetrics;
@@ -14,11 +15,8 @@ import io.fedpipe.cluster.persistence.PostgresSchema;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeoutException;
-import java.util.function.Predicate;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
@@ -45,31 +43,16 @@ class NodeFailureProcessesTest {
     @TempDir
     Path dir;
 
-    private static String overlay(String name, int port, List<Integer> seeds, String roles, Path dataDir, String pid) {
-        return String.join("\n",
-                "fedpipe.node {",
-                "  name = \"" + name + "\"",
-                "  port = " + port,
-                "  seed-nodes = [" + String.join(", ", seeds.stream().map(p -> "\"127.0.0.1:" + p + "\"").toList()) + "]",
-                "  roles = " + roles,
-                "  data-dir = \"" + dataDir + "\"",
-                "  management.port = 0",
-                // ~4 s of emulated upload per round: long enough rounds for node-1 to come back before the last.
-                "  resources.uplink-mbps = 0.35",
-                "}",
-                "fedpipe.trainer.threads = 1",
+    /** The PostgreSQL journal shared by the three nodes, so that the scheduler can move. */
+    private static String[] postgres(String pid) {
+        return new String[] {
                 "fedpipe.scheduler.persistence-id = \"" + pid + "\"",
-                "fedpipe.scheduler.recovery-grace = 5s",
-                "fedpipe.scheduler.prepare-timeout = 120s",
                 "fedpipe.persistence.create-h2-schema = off",
                 "pekko-persistence-jdbc.shared-databases.fedpipe.profile = \"slick.jdbc.PostgresProfile$\"",
                 "pekko-persistence-jdbc.shared-databases.fedpipe.db.url = \"" + PG_URL + "\"",
                 "pekko-persistence-jdbc.shared-databases.fedpipe.db.user = " + PG_USER,
                 "pekko-persistence-jdbc.shared-databases.fedpipe.db.password = \"\"",
-                "pekko-persistence-jdbc.shared-databases.fedpipe.db.driver = \"org.postgresql.Driver\"",
-                // Three JVMs train on 2 cores: patient heartbeats, then a quick decision on a dead node.
-                "pekko.cluster.failure-detector.acceptable-heartbeat-pause = 8s",
-                "pekko.cluster.split-brain-resolver.stable-after = 5s");
+                "pekko-persistence-jdbc.shared-databases.fedpipe.db.driver = \"org.postgresql.Driver\""};
     }
 
     @Test
@@ -80,35 +63,12 @@ class NodeFailureProcessesTest {
             Assumptions.abort("PostgreSQL at " + PG_URL + " (user " + PG_USER + ") is not reachable: " + e.getMessage());
         }
         long t0 = System.nanoTime();
-        int[] ports = {NodeProcesses.freePort(), NodeProcesses.freePort(), NodeProcesses.freePort()};
-        List<Integer> seeds = List.of(ports[0], ports[1]);
         String pid = "e2e-failover-" + UUID.randomUUID();
-        String[] roles = {"[scheduler, gateway, aggregator, edge]", "[scheduler, gateway, aggregator, edge]", "[edge]"};
-        // Logs and overlays outside the temp dir, so that a failure can be read afterwards.
-        Path logs = java.nio.file.Files.createDirectories(Path.of("target", "cluster-logs", pid));
-        try (NodeProcesses nodes = new NodeProcesses(logs)) {
-            for (int i = 0; i < 3; i++) {
-                String name = "node-" + (i + 1);
-                nodes.start(name, overlay(name, ports[i], seeds, roles[i],
-                        java.nio.file.Files.createDirectories(dir.resolve(name)), pid));
-                // In order: node-1 is the oldest member, so it hosts the scheduler singleton.
-                nodes.awaitLog(name, "fedpipe node " + name + " at", Duration.ofSeconds(60));
-            }
-            for (int i = 1; i <= 3; i++) {
-                nodes.awaitLog("node-" + i, "trainer node-" + i + ": registered", Duration.ofSeconds(60));
-            }
-            // Registered is not yet eligible: the scheduler (on node-1) also needs the trainer in the
-            // Receptionist's listing, which can arrive later; a job's participants are the eligible nodes.
-            for (int i = 1; i <= 3; i++) {
-                nodes.awaitLog("node-1", "node node-" + i + " can train", Duration.ofSeconds(60));
-            }
-            try (GatewayClient client = GatewayClient.connect(List.of("127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1]),
-                    "fedpipe", "127.0.0.1")) {
-                GatewayProtocol.Reply accepted = client.ask(new GatewayProtocol.SubmitJob("failover.conf",
-                        ClusterJobEndToEndTest.jobFile("rounds = " + ROUNDS, "round-timeout = 15s",
-                                "planner { formats = \"fp32\", batches = [4], ranks = [4], min-steps = 3, max-steps = 3 }")),
-                        Duration.ofSeconds(20));
-                String id = ((GatewayProtocol.JobAccepted) accepted).jobId();
+        try (NodeProcesses nodes = NodeProcesses.inTarget(pid)) {
+            nodes.startThree(dir, postgres(pid));
+            try (GatewayClient client = nodes.gateway()) {
+                String id = submit(client, "failover.conf", "rounds = " + ROUNDS, "round-timeout = 15s",
+                        "planner { formats = \"fp32\", batches = [4], ranks = [4], min-steps = 3, max-steps = 3 }");
                 JobStatus before = await(client, id, s -> s.state() == JobState.RUNNING && s.round() >= 2,
                         Duration.ofSeconds(120));
                 assertEquals(List.of("node-1", "node-2", "node-3"), before.participants());
@@ -168,25 +128,5 @@ class NodeFailureProcessesTest {
                 }
             }
         }
-    }
-
-    private static JobStatus await(GatewayClient client, String id, Predicate<JobStatus> done, Duration limit)
-            throws Exception {
-        long deadline = System.nanoTime() + limit.toNanos();
-        Object last = null;
-        while (System.nanoTime() < deadline) {
-            try {
-                // During a fail-over the gateway may not answer, or answer that the scheduler did not.
-                GatewayProtocol.Reply r = client.ask(new GatewayProtocol.GetJobStatus(id), Duration.ofSeconds(5));
-                last = r;
-                if (r instanceof JobStatus s && done.test(s)) {
-                    return s;
-                }
-            } catch (TimeoutException e) {
-                last = e.getMessage();
-            }
-            Thread.sleep(500);
-        }
-        throw new AssertionError("job " + id + ": condition not met within " + limit + "; last answer " + last);
     }
 }

@@ -1,24 +1,22 @@
 package io.fedpipe.cluster.e2e;
 
+import static io.fedpipe.cluster.e2e.NodeProcesses.await;
+import static io.fedpipe.cluster.e2e.NodeProcesses.submit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fedpipe.cluster.gateway.GatewayClient;
-import io.fedpipe.cluster.protocol.GatewayProtocol;
 import io.fedpipe.cluster.protocol.GatewayProtocol.JobState;
 import io.fedpipe.cluster.protocol.GatewayProtocol.JobStatus;
 import io.fedpipe.cluster.protocol.GatewayProtocol.NodeMetrics;
 import io.fedpipe.cluster.protocol.GatewayProtocol.PlanChange;
 import io.fedpipe.cluster.protocol.GatewayProtocol.PlanRow;
 import io.fedpipe.cluster.protocol.GatewayProtocol.RoundMetrics;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeoutException;
-import java.util.function.Predicate;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -42,55 +40,15 @@ class NodeRejoinProcessesTest {
     @TempDir
     Path dir;
 
-    private static String overlay(String name, int port, List<Integer> seeds, String roles, Path dataDir) {
-        return String.join("\n",
-                "fedpipe.node {",
-                "  name = \"" + name + "\"",
-                "  port = " + port,
-                "  seed-nodes = [" + String.join(", ", seeds.stream().map(p -> "\"127.0.0.1:" + p + "\"").toList()) + "]",
-                "  roles = " + roles,
-                "  data-dir = \"" + dataDir + "\"",
-                "  management.port = 0",
-                // ~4 s of emulated upload per round (about 160 kB of adapters): rounds long enough for node-3
-                // to come back and load the job before the last one, without more CPU on 2 cores.
-                "  resources.uplink-mbps = 0.35",
-                "}",
-                "fedpipe.trainer.threads = 1",
-                "fedpipe.scheduler.recovery-grace = 5s",
-                "fedpipe.scheduler.prepare-timeout = 120s",
-                "pekko.cluster.failure-detector.acceptable-heartbeat-pause = 8s",
-                "pekko.cluster.split-brain-resolver.stable-after = 5s");
-    }
-
     @Test
     void aKilledTrainerNodeIsPlannedOutThenRejoinsIsPreparedAgainAndPlannedBackIn() throws Exception {
         long t0 = System.nanoTime();
-        int[] ports = {NodeProcesses.freePort(), NodeProcesses.freePort(), NodeProcesses.freePort()};
-        List<Integer> seeds = List.of(ports[0], ports[1]);
         String run = "e2e-rejoin-" + UUID.randomUUID();
-        String[] roles = {"[scheduler, gateway, aggregator, edge]", "[scheduler, gateway, aggregator, edge]", "[edge]"};
-        Path logs = Files.createDirectories(Path.of("target", "cluster-logs", run));
-        try (NodeProcesses nodes = new NodeProcesses(logs)) {
-            for (int i = 0; i < 3; i++) {
-                String name = "node-" + (i + 1);
-                nodes.start(name, overlay(name, ports[i], seeds, roles[i], Files.createDirectories(dir.resolve(name))));
-                nodes.awaitLog(name, "fedpipe node " + name + " at", Duration.ofSeconds(60));
-            }
-            for (int i = 1; i <= 3; i++) {
-                nodes.awaitLog("node-" + i, "trainer node-" + i + ": registered", Duration.ofSeconds(60));
-            }
-            // Registered is not yet eligible: the scheduler (on node-1) also needs the trainer in the
-            // Receptionist's listing, which can arrive later; a job's participants are the eligible nodes.
-            for (int i = 1; i <= 3; i++) {
-                nodes.awaitLog("node-1", "node node-" + i + " can train", Duration.ofSeconds(60));
-            }
-            try (GatewayClient client = GatewayClient.connect(List.of("127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1]),
-                    "fedpipe", "127.0.0.1")) {
-                GatewayProtocol.Reply accepted = client.ask(new GatewayProtocol.SubmitJob("rejoin.conf",
-                        ClusterJobEndToEndTest.jobFile("rounds = " + ROUNDS, "round-timeout = " + TIMEOUT_S + "s",
-                                "planner { formats = \"fp32\", batches = [4], ranks = [4], min-steps = 3, max-steps = 3 }")),
-                        Duration.ofSeconds(20));
-                String id = ((GatewayProtocol.JobAccepted) accepted).jobId();
+        try (NodeProcesses nodes = NodeProcesses.inTarget(run)) {
+            nodes.startThree(dir);
+            try (GatewayClient client = nodes.gateway()) {
+                String id = submit(client, "rejoin.conf", "rounds = " + ROUNDS, "round-timeout = " + TIMEOUT_S + "s",
+                        "planner { formats = \"fp32\", batches = [4], ranks = [4], min-steps = 3, max-steps = 3 }");
                 JobStatus before = await(client, id, s -> s.state() == JobState.RUNNING && s.round() >= 2,
                         Duration.ofSeconds(150));
                 assertEquals(List.of("node-1", "node-2", "node-3"), before.participants());
@@ -153,24 +111,5 @@ class NodeRejoinProcessesTest {
                 assertTrue(node1.contains("node node-3 left"), "the scheduler journaled node-3's departure");
             }
         }
-    }
-
-    private static JobStatus await(GatewayClient client, String id, Predicate<JobStatus> done, Duration limit)
-            throws Exception {
-        long deadline = System.nanoTime() + limit.toNanos();
-        Object last = null;
-        while (System.nanoTime() < deadline) {
-            try {
-                GatewayProtocol.Reply r = client.ask(new GatewayProtocol.GetJobStatus(id), Duration.ofSeconds(5));
-                last = r;
-                if (r instanceof JobStatus s && done.test(s)) {
-                    return s;
-                }
-            } catch (TimeoutException e) {
-                last = e.getMessage();
-            }
-            Thread.sleep(300);
-        }
-        throw new AssertionError("job " + id + ": condition not met within " + limit + "; last answer " + last);
     }
 }

@@ -94,7 +94,6 @@ class SchedulerTest {
         rounds.forEach(o -> o.replyTo().tell(StandIns.closed(o, seconds, loss)));
     }
 
-    // Java creates no generic arrays: the array is made raw and typed by the return.
     @SuppressWarnings({"unchecked", "rawtypes"})
     private static TestProbe<JobProtocol.AggregatorCommand>[] slot() {
         return new TestProbe[1];
@@ -156,25 +155,41 @@ class SchedulerTest {
         }
     }
 
+    /** The job and the OpenRound messages of round 2, planned without edge-c. */
+    private record EdgeCLeft(String jobId, List<OpenRound> round2) {}
+
+    /**
+     * Trainers edge-a, edge-b (compute scale 1) and edge-c ({@code scaleC}) register, a job of
+     * {@code rounds} rounds opens round 1 on all three, edge-c stops, round 1 closes and round 2
+     * opens on edge-a and edge-b only.
+     */
+    private static EdgeCLeft edgeCLeavesAfterRoundOne(ActorTestKit kit, TestProbe<JobProtocol.AggregatorCommand>[] agg,
+            double scaleC, int rounds) {
+        TestProbe<Object> inbox = kit.createTestProbe();
+        kit.spawn(StandIns.trainer(StandIns.profile("edge-a", 1.0), 500, inbox.ref()));
+        kit.spawn(StandIns.trainer(StandIns.profile("edge-b", 1.0), 500, inbox.ref()));
+        ActorRef<Object> c = kit.spawn(StandIns.trainer(StandIns.profile("edge-c", scaleC), 500, inbox.ref()));
+        awaitNodes(kit, 3);
+        String id = submit(kit, rounds);
+        List<OpenRound> r1 = opened(agg[0], 1);
+        assertEquals(Set.of("edge-a", "edge-b", "edge-c"), nodesOf(r1.get(0)));
+
+        kit.stop(c);
+        awaitNodes(kit, 2);
+        closeAll(r1, 0.01, 0.8);
+        List<OpenRound> r2 = opened(agg[0], 2);
+        assertEquals(Set.of("edge-a", "edge-b"), nodesOf(r2.get(0)));
+        return new EdgeCLeft(id, r2);
+    }
+
     @Test
     void aNodeLeavingBetweenRoundsIsPlannedOutAndTheJobFinishes() throws Exception {
         var agg = slot();
         ActorTestKit kit = StandIns.node(StandIns.config(dir, "sched-" + UUID.randomUUID(), ConfigFactory.empty()), true, agg);
         try {
-            TestProbe<Object> inbox = kit.createTestProbe();
-            kit.spawn(StandIns.trainer(StandIns.profile("edge-a", 1.0), 500, inbox.ref()));
-            kit.spawn(StandIns.trainer(StandIns.profile("edge-b", 1.0), 500, inbox.ref()));
-            ActorRef<Object> c = kit.spawn(StandIns.trainer(StandIns.profile("edge-c", 0.25), 500, inbox.ref()));
-            awaitNodes(kit, 3);
-            String id = submit(kit, 2);
-            List<OpenRound> r1 = opened(agg[0], 1);
-            assertEquals(Set.of("edge-a", "edge-b", "edge-c"), nodesOf(r1.get(0)));
-
-            kit.stop(c);
-            awaitNodes(kit, 2);
-            closeAll(r1, 0.01, 0.8);
-            List<OpenRound> r2 = opened(agg[0], 2);
-            assertEquals(Set.of("edge-a", "edge-b"), nodesOf(r2.get(0)));
+            EdgeCLeft left = edgeCLeavesAfterRoundOne(kit, agg, 0.25, 2);
+            String id = left.jobId();
+            List<OpenRound> r2 = left.round2();
             assertEquals(Set.of("edge-a", "edge-b"), r2.get(1).trainers().keySet());
 
             GatewayProtocol.JobStatus s = status(kit, id);
@@ -196,20 +211,9 @@ class SchedulerTest {
         var agg = slot();
         ActorTestKit kit = StandIns.node(StandIns.config(dir, "sched-" + UUID.randomUUID(), ConfigFactory.empty()), true, agg);
         try {
-            TestProbe<Object> inbox = kit.createTestProbe();
-            kit.spawn(StandIns.trainer(StandIns.profile("edge-a", 1.0), 500, inbox.ref()));
-            kit.spawn(StandIns.trainer(StandIns.profile("edge-b", 1.0), 500, inbox.ref()));
-            ActorRef<Object> c = kit.spawn(StandIns.trainer(StandIns.profile("edge-c", 0.5), 500, inbox.ref()));
-            awaitNodes(kit, 3);
-            String id = submit(kit, 3);
-            List<OpenRound> r1 = opened(agg[0], 1);
-            assertEquals(Set.of("edge-a", "edge-b", "edge-c"), nodesOf(r1.get(0)));
-
-            kit.stop(c);
-            awaitNodes(kit, 2);
-            closeAll(r1, 0.01, 0.8);
-            List<OpenRound> r2 = opened(agg[0], 2);
-            assertEquals(Set.of("edge-a", "edge-b"), nodesOf(r2.get(0)));
+            EdgeCLeft left = edgeCLeavesAfterRoundOne(kit, agg, 0.5, 3);
+            String id = left.jobId();
+            List<OpenRound> r2 = left.round2();
 
             // edge-c comes back: a new trainer (new incarnation), same node name and profile.
             TestProbe<Object> inboxC = kit.createTestProbe();
