@@ -67,7 +67,7 @@ public final class LoraLinear implements AutoCloseable {
             this.b = manager.zeros(new Shape(out, rank));
             a.setRequiresGradient(true);
             b.setRequiresGradient(true);
-            this.scaleTensor = manager.create((float) scale);
+            this.scaleTensor = manager.create(scale);
         }
     }
 

@@ -11,7 +11,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -156,8 +155,7 @@ public record RunLog(String source, String experiment, String method, String set
             } else if (!n.isObject()) {
                 throw error("field 'nodes' must be an object of node id to node figures");
             } else {
-                for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
-                    Map.Entry<String, JsonNode> e = it.next();
+                for (Map.Entry<String, JsonNode> e : n.properties()) {
                     nodes.put(e.getKey(), node(e.getKey(), e.getValue()));
                 }
             }

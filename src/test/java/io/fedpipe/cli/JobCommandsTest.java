@@ -49,7 +49,7 @@ class JobCommandsTest {
     private static final ObjectMapper json = new ObjectMapper();
 
     @BeforeAll
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"})
     static void startNode() throws Exception {
         TestProbe<JobProtocol.AggregatorCommand>[] slot = new TestProbe[1];
         kit = StandIns.node(StandIns.config(dir, "cli-" + UUID.randomUUID(), ConfigFactory.parseString(

@@ -167,7 +167,7 @@ public final class ClusterJobReport {
         r.nodes().forEach((name, info) -> {
             GatewayProtocol.PlanRow row = r.plan().stream().filter(p -> p.nodeId().equals(name)).findFirst().orElse(null);
             b.append(String.format(Locale.ROOT, "| %s | %s | %.0f MiB | %s/%s | %s | %s | %s | %s | %s | %s |%n", name,
-                    String.join(",", (List<String>) info.get("roles")),
+                    String.join(",", ((List<?>) info.get("roles")).stream().map(String::valueOf).toList()),
                     ((Long) info.get("memoryBudgetBytes")) / 1048576.0, info.get("uplinkMbps"), info.get("downlinkMbps"),
                     info.get("computeScale"), row == null ? "-" : row.bits(), row == null ? "-" : row.batch(),
                     row == null ? "-" : new TreeMap<>(row.ranks()).toString().replace(" ", ""),
