@@ -103,14 +103,15 @@ final class ClusterRun {
         }
     }
 
-    /** As {@code fedpipe watch} prints a round, with each node's planned local steps. */
+    /**
+     * As {@code fedpipe watch} prints a round, with each node's local steps in that round's plan (not
+     * the plan in force when the line is printed: a re-plan right after the round would show its steps).
+     */
     static String roundLine(GatewayProtocol.RoundMetrics r, GatewayProtocol.JobStatus s) {
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "round %d/%d  %5.1f s ", r.round(), s.rounds(),
                 r.roundSeconds()));
         for (GatewayProtocol.NodeMetrics n : r.nodes()) {
-            int steps = s.plan().stream().filter(p -> p.nodeId().equals(n.nodeId())).mapToInt(GatewayProtocol.PlanRow::steps)
-                    .findFirst().orElse(0);
-            b.append(String.format(Locale.ROOT, " | %s %d steps %.1fs (plan %.1fs) %.2f MB loss %.4f", n.nodeId(), steps,
+            b.append(String.format(Locale.ROOT, " | %s %d steps %.1fs (plan %.1fs) %.2f MB loss %.4f", n.nodeId(), n.steps(),
                     n.trainSeconds(), n.plannedSeconds(), (n.bytesUp() + n.bytesDown()) / 1e6, n.loss()));
         }
         if (!r.failures().isEmpty()) {

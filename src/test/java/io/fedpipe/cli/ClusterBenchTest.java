@@ -17,8 +17,8 @@ class ClusterBenchTest {
         // node-2 (scale 0.5, 50 Mbit/s both ways): 3 s compute -> 6 s, plus 8*(2.5e6+1.25e6)/50e6 = 0.6 s = 6.6 s.
         // node-3 (scale 0.25, 10 Mbit/s): 1 s compute -> 4 s, plus 8*(1e6+1e6)/10e6 = 1.6 s = 5.6 s.
         var round = new GatewayProtocol.RoundMetrics(1, 10.0, List.of(
-                new GatewayProtocol.NodeMetrics("node-2", 3.0, 7.5, 3.0, 2_500_000, 1_250_000, 1.0),
-                new GatewayProtocol.NodeMetrics("node-3", 1.0, 8.0, 1.0, 1_000_000, 1_000_000, 1.0)), List.of(), Double.NaN);
+                new GatewayProtocol.NodeMetrics("node-2", 10, 3.0, 7.5, 3.0, 2_500_000, 1_250_000, 1.0),
+                new GatewayProtocol.NodeMetrics("node-3", 10, 1.0, 8.0, 1.0, 1_000_000, 1_000_000, 1.0)), List.of(), Double.NaN);
         var status = new GatewayProtocol.JobStatus("j", "demo.conf", GatewayProtocol.JobState.FINISHED, 1, 1, "minilm-l6",
                 "wordnet-topics", "fedpipe", "", List.of("node-2", "node-3"), List.of(), 5, List.of(), List.of(),
                 List.of(round), List.of(), 2);

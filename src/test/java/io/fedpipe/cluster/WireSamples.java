@@ -137,7 +137,7 @@ public final class WireSamples {
         GatewayProtocol.PlanRow row = new GatewayProtocol.PlanRow("edge-a", "nf4", 16, Map.of("q", 8, "v", 8), 20, 9.5,
                 10.25, 900_000_000L, 2L << 30);
         GatewayProtocol.RoundMetrics round = new GatewayProtocol.RoundMetrics(1, 12.5, List.of(
-                new GatewayProtocol.NodeMetrics("edge-a", 9.0, 11.0, 9.5, 2000, 8000, 0.71)), List.of("edge-b: timed out"),
+                new GatewayProtocol.NodeMetrics("edge-a", 20, 9.0, 11.0, 9.5, 2000, 8000, 0.71)), List.of("edge-b: timed out"),
                 Double.NaN);
         return new GatewayProtocol.JobStatus(id, "wordnet.conf", GatewayProtocol.JobState.RUNNING, 2, 5, "minilm-l6",
                 "wordnet-topics", "fedpipe", "", List.of("edge-a", "edge-b"), List.of("0.q", "1.v"), 10.25, List.of(row),

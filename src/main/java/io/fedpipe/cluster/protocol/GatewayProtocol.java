@@ -118,7 +118,7 @@ public interface GatewayProtocol {
      * @param trainSeconds   the node's wall time for the round's training
      * @param plannedSeconds the plan's predicted compute time for it
      */
-    record NodeMetrics(String nodeId, double computeSeconds, double trainSeconds, double plannedSeconds,
+    record NodeMetrics(String nodeId, int steps, double computeSeconds, double trainSeconds, double plannedSeconds,
             long bytesUp, long bytesDown, double loss) {}
 
     /**

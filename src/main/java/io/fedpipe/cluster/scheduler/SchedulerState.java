@@ -53,9 +53,9 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
         }
     }
 
-    /** One node in one closed round, over all partitions. */
-    public record NodeRecord(String nodeId, double computeSeconds, double trainSeconds, double plannedSeconds,
-            long bytesUp, long bytesDown, double loss) {}
+    /** One node in one closed round, over all partitions; {@code steps}: its local steps in that round's plan. */
+    public record NodeRecord(String nodeId, int steps, double computeSeconds, double trainSeconds,
+            double plannedSeconds, long bytesUp, long bytesDown, double loss) {}
 
     /** A closed round: its wall time from opening to the last partition's close, per node, failures. */
     public record RoundRecord(int round, double roundSeconds, List<NodeRecord> nodes, List<String> failures) {
@@ -256,8 +256,8 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
         times.forEach((node, t) -> {
             PlannedNode plan = planned.get(node);
             long[] by = bytes.get(node);
-            records.add(new NodeRecord(node, t[0], t[1], plan == null ? Double.NaN : plan.plannedComputeSeconds(),
-                    by[0], by[1], t[2]));
+            records.add(new NodeRecord(node, plan == null ? 0 : plan.steps(), t[0], t[1],
+                    plan == null ? Double.NaN : plan.plannedComputeSeconds(), by[0], by[1], t[2]));
             if (plan != null) {
                 double expected = plan.plannedFinishSeconds() > 0 ? plan.plannedFinishSeconds()
                         : plan.plannedComputeSeconds();

@@ -32,7 +32,7 @@ final class SchedulerViews {
                 .map(e -> new GatewayProtocol.Excluded(e.nodeId(), e.reason())).toList();
         List<GatewayProtocol.RoundMetrics> history = j.history().stream().map(r -> new GatewayProtocol.RoundMetrics(
                 r.round(), r.roundSeconds(), r.nodes().stream().map(n -> new GatewayProtocol.NodeMetrics(n.nodeId(),
-                        n.computeSeconds(), n.trainSeconds(), n.plannedSeconds(), n.bytesUp(), n.bytesDown(), n.loss()))
+                        n.steps(), n.computeSeconds(), n.trainSeconds(), n.plannedSeconds(), n.bytesUp(), n.bytesDown(), n.loss()))
                         .toList(), r.failures(), Double.NaN)).toList();
         List<GatewayProtocol.PlanChange> changes = j.planChanges().stream()
                 .map(c -> new GatewayProtocol.PlanChange(c.beforeRound(), c.reason(), c.nodes())).toList();

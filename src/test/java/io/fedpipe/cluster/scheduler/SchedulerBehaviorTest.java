@@ -199,6 +199,10 @@ class SchedulerBehaviorTest {
         });
         assertEquals(List.of(1, 2), esb.getState().job("job-1").history().stream().map(SchedulerState.RoundRecord::round)
                 .toList());
+        SchedulerState.JobEntry done = esb.getState().job("job-1");
+        SchedulerState.NodeRecord a1 = done.history().get(0).nodes().get(0);
+        assertEquals(done.plan().get(0).steps(), a1.steps(), "a round's record keeps the steps its plan gave the node");
+        assertTrue(a1.steps() >= 5, "the job's planner has min-steps = 5");
         trainers.get("edge-a").expectMessageClass(JobProtocol.FinishJob.class, WAIT);
     }
 
