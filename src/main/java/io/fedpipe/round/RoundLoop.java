@@ -1,5 +1,6 @@
 package io.fedpipe.round;
 
+import io.fedpipe.importance.ImportanceSchedule;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -58,9 +59,12 @@ public final class RoundLoop<P> {
             return new Policy(rounds, refreshEvery, SLOW_FACTOR, SLOW_ROUNDS);
         }
 
-        /** Whether the probe is refreshed before round {@code round} (1-based; round 1 probes at preparation). */
+        /**
+         * Whether the probe is refreshed before round {@code round} (1-based): the importance
+         * schedule's refresh rounds (0-based), except round 1, whose probe is part of preparation.
+         */
         public boolean refreshesBefore(int round) {
-            return round > 1 && refreshEvery > 0 && (round - 1) % refreshEvery == 0;
+            return round > 1 && refreshEvery > 0 && new ImportanceSchedule(refreshEvery).refreshesAt(round - 1);
         }
     }
 

@@ -63,6 +63,8 @@ public final class SimulatedJob {
     private final Planning planning;
     private final IntFunction<Set<String>> available;
     private final Map<String, Double> slowdowns = new TreeMap<>();
+    /** The plan in force: the last one the loop adopted. */
+    private RoundPlans current;
 
     /**
      * @param available the nodes that are there before round r (1-based): every node unless churn is scripted
@@ -93,10 +95,8 @@ public final class SimulatedJob {
         Set<String> first = new TreeSet<>(available.apply(1));
         Map<String, Double> setup = planning.probe(1, first);
         state = record(state, loop.decide(state, new RoundLoop.Start(first)), log);
-        RoundPlans current = null;
         double elapsed = 0;
         while (!state.phase().over()) {
-            current = lastPlan(log, current);
             if (state.probing()) {
                 Set<String> here = new TreeSet<>(available.apply(state.round() + 1));
                 setup = planning.probe(state.round() + 1, here);
@@ -119,8 +119,12 @@ public final class SimulatedJob {
         return new Run(log, elapsed);
     }
 
+    @SuppressWarnings("unchecked")
     private RoundLoop.State record(RoundLoop.State state, RoundLoop.Step step, List<RoundLoop.Fact> log) {
         for (RoundLoop.Fact f : step.facts()) {
+            if (f instanceof RoundLoop.PlanAdopted<?> p) {
+                current = ((RoundLoop.PlanAdopted<RoundPlans>) p).plan();
+            }
             if (f instanceof RoundLoop.NodeSlowed s) {
                 slowdowns.merge(s.nodeId(), s.factor(), (a, b) -> a * b);
             }
@@ -130,15 +134,5 @@ public final class SimulatedJob {
             log.add(f);
         }
         return RoundLoop.applyAll(state, step.facts());
-    }
-
-    @SuppressWarnings("unchecked")
-    private static RoundPlans lastPlan(List<RoundLoop.Fact> log, RoundPlans current) {
-        for (int i = log.size() - 1; i >= 0; i--) {
-            if (log.get(i) instanceof RoundLoop.PlanAdopted<?> p) {
-                return ((RoundLoop.PlanAdopted<RoundPlans>) p).plan();
-            }
-        }
-        return current;
     }
 }

@@ -3,7 +3,6 @@ package io.fedpipe.cluster.aggregator;
 import io.fedpipe.cluster.protocol.ServiceKeys;
 import io.fedpipe.job.JobSpec;
 import io.fedpipe.aggregation.StrategyKind;
-import io.fedpipe.aggregation.Rejection;
 import io.fedpipe.cluster.protocol.JobProtocol.AggregatorCommand;
 import io.fedpipe.cluster.protocol.JobProtocol.FinishJob;
 import io.fedpipe.cluster.protocol.JobProtocol.GetGlobal;

@@ -6,7 +6,6 @@ import io.fedpipe.cluster.protocol.GatewayProtocol;
 import io.fedpipe.aggregation.ScaledAdapter;
 import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.protocol.ServiceKeys;
-import io.fedpipe.cluster.scheduler.Scheduler;
 import io.fedpipe.core.MatrixId;
 import io.fedpipe.core.HostTensor;
 import java.time.Duration;

@@ -4,7 +4,6 @@ import io.fedpipe.cluster.protocol.SchedulerProtocol;
 import io.fedpipe.cluster.protocol.GatewayProtocol;
 import io.fedpipe.job.JobSpec;
 import io.fedpipe.job.JobSpecReader;
-import io.fedpipe.cluster.scheduler.Scheduler;
 import java.util.Locale;
 import java.util.UUID;
 import org.apache.pekko.actor.typed.ActorRef;

@@ -71,9 +71,14 @@ final class JobDispatch {
         JobSpec job = j.job();
         boolean probe = job.importanceMatrices() > 0 && j.state() == io.fedpipe.round.RoundLoop.Phase.PREPARING;
         List<MatrixId> candidates = probe ? JobPlanning.candidates(job) : List.of();
-        List<JobPlanning.NodeInput> inputs = j.participants().stream().filter(n -> s.nodes().containsKey(n))
-                .map(n -> new JobPlanning.NodeInput(s.nodes().get(n).profile(), s.nodes().get(n).slowdown(), 0)).toList();
-        Map<String, JobPlanning.Probe> probes = JobPlanning.probeSettings(job, inputs, device);
+        // The probe's settings come from a plan over every candidate (a MILP): only when there is a probe.
+        Map<String, JobPlanning.Probe> probes = Map.of();
+        if (probe) {
+            List<JobPlanning.NodeInput> inputs = j.participants().stream().filter(n -> s.nodes().containsKey(n))
+                    .map(n -> new JobPlanning.NodeInput(s.nodes().get(n).profile(), s.nodes().get(n).slowdown(), 0))
+                    .toList();
+            probes = JobPlanning.probeSettings(job, inputs, device);
+        }
         TrainerSessions out = sessions;
         for (String node : nodes) {
             ActorRef<JobProtocol.TrainerCommand> trainer = roster.trainerOf(node);
@@ -81,7 +86,7 @@ final class JobDispatch {
                 continue;
             }
             out = out.withSent(job.jobId(), node, trainer);
-            JobPlanning.Probe p = probes.get(node);
+            JobPlanning.Probe p = probes.getOrDefault(node, JobPlanning.smallest(job));
             trainer.tell(new JobProtocol.PrepareJob(job, j.participants().indexOf(node), j.participants().size(),
                     candidates, p.bits(), p.batch(), replyTo));
         }

@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fedpipe.cluster.scheduler.SchedulerEvent.LeftOut;
 import io.fedpipe.cluster.scheduler.SchedulerEvent.PlannedNode;
 import io.fedpipe.job.JobSpec;
-import io.fedpipe.cluster.protocol.GatewayProtocol.Excluded;
-import io.fedpipe.cluster.protocol.GatewayProtocol.PlanRow;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.importance.ImportanceSelection;
 import io.fedpipe.core.LoraTarget;
@@ -177,12 +175,17 @@ public final class JobPlanning {
         return out;
     }
 
+    /** The smallest settings: for a probe when nothing fits at all, and in a PrepareJob that asks for no probe. */
+    public static Probe smallest(JobSpec job) {
+        return new Probe(job.formats().get(job.formats().size() - 1), job.batches().get(0));
+    }
+
     /** Base format and batch of each node's probe: its row in a plan over every candidate. */
     public record Probe(String bits, int batch) {}
 
     public static Map<String, Probe> probeSettings(JobSpec job, List<NodeInput> nodes, String device) {
         Map<String, Probe> out = new TreeMap<>();
-        Probe fallback = new Probe(job.formats().get(job.formats().size() - 1), job.batches().get(0));
+        Probe fallback = smallest(job);
         try {
             Result r = plan(job, List.of(), nodes, device);
             r.rows().forEach(row -> out.put(row.nodeId(), new Probe(row.bits(), row.batch())));

@@ -5,6 +5,7 @@ import io.fedpipe.cluster.protocol.NodeProtocol;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 
 /**
@@ -15,26 +16,18 @@ import org.slf4j.Logger;
  */
 final class NodeChanges {
 
-    /** What the scheduler does once a node change is persisted. */
-    interface Follow {
-        /** Send PrepareJob for the node's unfinished jobs that its trainer now listed has not confirmed. */
-        void nodeAvailable(SchedulerState s, String nodeId);
-
-        /** Resume recovered jobs whose trainers are all here now. */
-        void resumeWhenReady(SchedulerState s);
-
-        /** Check every preparing job: a node that left may be the one it waited for. */
-        void checkPreparing(SchedulerState s);
-    }
-
     private final LiveView live;
     private final Logger log;
-    private final Follow follow;
+    /** What follows a persisted change: PrepareJob to an available node, resuming recovered jobs. */
+    private final JobLifecycle jobs;
+    /** Check every preparing job: a node that left may be the one it waited for. */
+    private final Consumer<SchedulerState> checkPreparing;
 
-    NodeChanges(LiveView live, Logger log, Follow follow) {
+    NodeChanges(LiveView live, Logger log, JobLifecycle jobs, Consumer<SchedulerState> checkPreparing) {
         this.live = live;
         this.log = log;
-        this.follow = follow;
+        this.jobs = jobs;
+        this.checkPreparing = checkPreparing;
     }
 
     Outcome registered(SchedulerState state, Membership.NodeRegistered c) {
@@ -61,8 +54,8 @@ final class NodeChanges {
                 log.info("node {} can train: its trainer is listed", profile.nodeId());
             }
             c.register().replyTo().tell(new NodeProtocol.Registered(profile.nodeId(), s.upNodes().size()));
-            follow.nodeAvailable(s, profile.nodeId());
-            follow.resumeWhenReady(s);
+            jobs.nodeAvailable(s, profile.nodeId());
+            jobs.resumeWhenReady(s);
         });
     }
 
@@ -79,9 +72,9 @@ final class NodeChanges {
             // A node takes part in jobs submitted from now on (its trainer is listed): what a job's
             // participants are drawn from, so operators (and the process tests) can wait for it.
             c.gained().forEach(id -> log.info("node {} can train: its trainer is listed", id));
-            c.gained().forEach(id -> follow.nodeAvailable(s, id));
-            follow.resumeWhenReady(s);
-            follow.checkPreparing(s);
+            c.gained().forEach(id -> jobs.nodeAvailable(s, id));
+            jobs.resumeWhenReady(s);
+            checkPreparing.accept(s);
         });
     }
 
@@ -92,7 +85,7 @@ final class NodeChanges {
                 .forEach(id -> events.add(new SchedulerEvent.NodeLeft(id, c.reason(), Instant.now())));
         return new Outcome(events, s -> {
             logged(events);
-            follow.checkPreparing(s);
+            checkPreparing.accept(s);
         });
     }
 
@@ -105,7 +98,7 @@ final class NodeChanges {
                 Instant.now())));
         return new Outcome(events, s -> {
             logged(events);
-            back.forEach(id -> follow.nodeAvailable(s, id));
+            back.forEach(id -> jobs.nodeAvailable(s, id));
         });
     }
 

@@ -1,9 +1,5 @@
 package io.fedpipe.cluster.scheduler;
 
-import io.fedpipe.cluster.protocol.NodeRole;
-import io.fedpipe.cluster.protocol.GatewayProtocol;
-import io.fedpipe.cluster.protocol.GatewayProtocol.JobState;
-import io.fedpipe.job.JobSpec;
 import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.protocol.SchedulerProtocol.CancelJob;
 import io.fedpipe.cluster.protocol.SchedulerProtocol.Command;
@@ -11,7 +7,6 @@ import io.fedpipe.cluster.protocol.SchedulerProtocol.GetJob;
 import io.fedpipe.cluster.protocol.SchedulerProtocol.GetNodes;
 import io.fedpipe.cluster.protocol.SchedulerProtocol.ListJobs;
 import io.fedpipe.cluster.protocol.SchedulerProtocol.SubmitJob;
-import io.fedpipe.round.RoundLoop;
 import java.time.Duration;
 import java.util.Set;
 import java.util.TreeSet;
@@ -97,22 +92,8 @@ public final class Scheduler extends EventSourcedBehavior<Command, SchedulerEven
                 : JobDispatch.Partitions.sharding(ctx.getSystem(), ctx.getLog()),
                 ctx.messageAdapter(JobProtocol.SchedulerEvent.class, FromDataPlane::new), settings.device());
         this.jobs = new JobLifecycle(self, timers, settings, live, dispatch, ctx.getLog());
-        this.nodes = new NodeChanges(live, ctx.getLog(), new NodeChanges.Follow() {
-            @Override
-            public void nodeAvailable(SchedulerState s, String nodeId) {
-                jobs.nodeAvailable(s, nodeId);
-            }
-
-            @Override
-            public void resumeWhenReady(SchedulerState s) {
-                jobs.resumeWhenReady(s);
-            }
-
-            @Override
-            public void checkPreparing(SchedulerState s) {
-                s.jobs().keySet().forEach(id -> self.tell(new PrepareCheck(id)));
-            }
-        });
+        this.nodes = new NodeChanges(live, ctx.getLog(), jobs,
+                s -> s.jobs().keySet().forEach(id -> self.tell(new PrepareCheck(id))));
         this.answers = new DataPlaneAnswers(live, ctx.getLog(), id -> self.tell(new PrepareCheck(id)),
                 id -> self.tell(new Advance(id)));
         ctx.spawn(Membership.create(self), "membership");

@@ -2,8 +2,6 @@ package io.fedpipe.cluster.scheduler;
 
 import io.fedpipe.cluster.protocol.PersistedJson;
 import io.fedpipe.job.JobSpec;
-import io.fedpipe.cluster.protocol.GatewayProtocol.Excluded;
-import io.fedpipe.cluster.protocol.GatewayProtocol.PlanRow;
 import io.fedpipe.cluster.protocol.JobProtocol.NodeRoundStats;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.cluster.scheduler.SchedulerState.NodeEntry;

@@ -2,12 +2,7 @@ package io.fedpipe.cluster.scheduler;
 
 import io.fedpipe.cluster.protocol.PersistedJson;
 import io.fedpipe.job.JobSpec;
-import io.fedpipe.cluster.protocol.GatewayProtocol.Excluded;
-import io.fedpipe.cluster.protocol.GatewayProtocol.JobState;
-import io.fedpipe.cluster.protocol.GatewayProtocol.NodeMetrics;
 import io.fedpipe.cluster.protocol.GatewayProtocol.PlanChange;
-import io.fedpipe.cluster.protocol.GatewayProtocol.PlanRow;
-import io.fedpipe.cluster.protocol.GatewayProtocol.RoundMetrics;
 import io.fedpipe.cluster.protocol.JobProtocol.NodeRoundStats;
 import io.fedpipe.cluster.protocol.NodeProfile;
 import io.fedpipe.cluster.scheduler.SchedulerEvent.LeftOut;
@@ -214,10 +209,8 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
             }
             Map<Integer, PartitionClosed> parts = new TreeMap<>(j.closed());
             parts.put(e.partition(), e);
-            if (parts.size() < j.job().partitions()) {
-                return j.withRound(j.roundOpenedAt(), parts, j.history(), j.interrupted());
-            }
-            return closeRound(j.withRound(j.roundOpenedAt(), parts, j.history(), j.interrupted()));
+            JobEntry withPart = j.withRound(j.roundOpenedAt(), parts, j.history(), j.interrupted());
+            return parts.size() < j.job().partitions() ? withPart : closeRound(withPart);
         });
     }
 

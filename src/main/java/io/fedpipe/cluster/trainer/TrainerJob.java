@@ -2,7 +2,6 @@ package io.fedpipe.cluster.trainer;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import ai.djl.pytorch.jni.JniUtils;
 import io.fedpipe.job.JobSpec;
 import io.fedpipe.cluster.protocol.JobProtocol.JobPrepared;
 import io.fedpipe.cluster.protocol.JobProtocol.PrepareJob;
@@ -64,8 +63,8 @@ final class TrainerJob implements AutoCloseable {
      */
     static Loaded prepare(PrepareJob cmd, String nodeId, Path dataDir, int threads, Device device) throws IOException {
         synchronized (ENGINE_LOCK) {
+            // Also readies this dispatcher thread for training (EngineSetup.start turns its grad mode off).
             EngineSetup.start(threads);
-            onEngineThread();
             return load(cmd, nodeId, dataDir, device);
         }
     }
@@ -121,19 +120,9 @@ final class TrainerJob implements AutoCloseable {
             a = new NodeAssignment(a.round(), a.plan(), a.adapters(), dense);
         }
         synchronized (ENGINE_LOCK) {
-            onEngineThread();
+            EngineSetup.start(0); // grad mode off on this thread (see EngineSetup.start)
             return local.run(a, data);
         }
-    }
-
-    /**
-     * PyTorch's grad mode is per thread and on by default; DJL turns it off only on the thread that
-     * starts the engine, and its gradient collector restores the mode it found. A dispatcher thread
-     * must start from the same state, or the optimizer's in-place update of a leaf that requires a
-     * gradient is refused.
-     */
-    private static void onEngineThread() {
-        JniUtils.setGradMode(false);
     }
 
     @Override

@@ -1,6 +1,5 @@
 package io.fedpipe.cluster.wire;
 
-import io.fedpipe.cluster.protocol.SchedulerProtocol;
 
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
@@ -8,25 +7,6 @@ import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
-import io.fedpipe.aggregation.Failure;
-import io.fedpipe.aggregation.NodeUpdate;
-import io.fedpipe.aggregation.Rejection;
-import io.fedpipe.aggregation.ScaledAdapter;
-import io.fedpipe.cluster.aggregator.Aggregator;
-import io.fedpipe.cluster.protocol.NodeRole;
-import io.fedpipe.cluster.protocol.GatewayProtocol;
-import io.fedpipe.job.JobSpec;
-import io.fedpipe.cluster.protocol.JobProtocol;
-import io.fedpipe.cluster.protocol.NodeProfile;
-import io.fedpipe.cluster.protocol.NodeProtocol;
-import io.fedpipe.cluster.protocol.RoundProtocol;
-import io.fedpipe.cluster.scheduler.Scheduler;
-import io.fedpipe.core.LoraTarget;
-import io.fedpipe.core.MatrixId;
-import io.fedpipe.lora.PeftAdapters;
-import io.fedpipe.core.HostTensor;
-import io.fedpipe.round.NodeAssignment;
-import io.fedpipe.round.NodeRoundPlan;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
