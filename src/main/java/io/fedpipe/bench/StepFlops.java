@@ -22,19 +22,21 @@ public final class StepFlops {
         double tokens = (double) batch * seq;
         double total = 0;
         for (int layer = 0; layer < c.layers(); layer++) {
-            double baseLinear = 2 * (4 * d * d + 2 * d * f); // q, k, v, o, ffn in, ffn out
+            double kv = c.kvWidth();
+            double ffnMatrices = c.targets().contains(LoraTarget.GATE) ? 3 : 2;
+            double baseLinear = 2 * (2 * d * d + 2 * d * kv + ffnMatrices * d * f); // q, o, k, v, (gate,) up, down
             double attention = 2 * 2 * seq * d;               // QKᵀ and P·V, per token
             double lora1 = 0;
-            for (LoraTarget t : LoraTarget.values()) {
+            for (LoraTarget t : c.targets()) {
                 int r = lora.rank(new MatrixId(layer, t));
                 if (r > 0) {
-                    double in = t == LoraTarget.FFN_OUT ? f : d;
-                    double out = t == LoraTarget.FFN_IN ? f : d;
+                    double out = c.linearShape(t)[0];
+                    double in = c.linearShape(t)[1];
                     lora1 += 2 * r * (in + out);
                 }
             }
             double forward = baseLinear + attention + lora1;
-            double backwardBase = layer == 0 ? baseLinear - 2 * 3 * d * d : baseLinear;
+            double backwardBase = layer == 0 ? baseLinear - 2 * (d * d + 2 * d * kv) : baseLinear; // no input grad for q, k, v
             // Attention backward: dQ, dK from dS, dP and dV from dO: twice the forward.
             // Adapters: input and weight gradients: twice their forward.
             double backward = backwardBase + 2 * attention + 2 * lora1;

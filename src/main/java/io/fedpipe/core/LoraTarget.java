@@ -19,6 +19,8 @@ public enum LoraTarget {
     V("v"),
     /** Attention output projection. */
     O("o"),
+    /** Gated MLP's gate projection (Llama's {@code gate_proj}); absent in BERT and GPT-2. */
+    GATE("gate"),
     /** FFN input (up) projection. */
     FFN_IN("ffn_in"),
     /** FFN output (down) projection. */
@@ -41,13 +43,19 @@ public enum LoraTarget {
                 return t;
             }
         }
-        if (k.equals("up")) {
-            return FFN_IN;
+        // Hugging Face Llama module names are accepted as they are (q_proj, ..., down_proj).
+        switch (k) {
+            case "q_proj": return Q;
+            case "k_proj": return K;
+            case "v_proj": return V;
+            case "o_proj": return O;
+            case "gate_proj": return GATE;
+            case "up", "up_proj": return FFN_IN;
+            case "down", "down_proj": return FFN_OUT;
+            default: break;
         }
-        if (k.equals("down")) {
-            return FFN_OUT;
-        }
-        throw new IllegalArgumentException("unknown LoRA target '" + s + "'; valid: q, k, v, o, ffn_in (up), ffn_out (down)");
+        throw new IllegalArgumentException("unknown LoRA target '" + s + "'; valid: q, k, v, o, gate, ffn_in (up), "
+                + "ffn_out (down), or the Hugging Face names q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj");
     }
 
     /** Parses a comma-separated list such as {@code q,k,v,o}. */

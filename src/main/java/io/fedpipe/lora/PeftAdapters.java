@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fedpipe.core.HostTensor;
 import io.fedpipe.core.TransformerConfig;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -27,41 +28,123 @@ public final class PeftAdapters {
 
     private PeftAdapters() {}
 
+    /**
+     * The Hugging Face module that holds matrix {@code id}. GPT-2's q, k and v are one fused
+     * {@code attn.c_attn} (width 3d): three adapters share that module name and are written as one
+     * block-diagonal adapter (see {@link #tensors}).
+     */
     public static String moduleName(TransformerConfig.Family family, MatrixId id) {
         int i = id.layer();
-        if (family == TransformerConfig.Family.BERT) {
-            String p = "encoder.layer." + i + ".";
-            return switch (id.target()) {
-                case Q -> p + "attention.self.query";
-                case K -> p + "attention.self.key";
-                case V -> p + "attention.self.value";
-                case O -> p + "attention.output.dense";
-                case FFN_IN -> p + "intermediate.dense";
-                case FFN_OUT -> p + "output.dense";
-            };
-        }
-        String p = "h." + i + ".";
-        return switch (id.target()) {
-            case Q -> p + "attn.q_proj";
-            case K -> p + "attn.k_proj";
-            case V -> p + "attn.v_proj";
-            case O -> p + "attn.c_proj";
-            case FFN_IN -> p + "mlp.c_fc";
-            case FFN_OUT -> p + "mlp.c_proj";
+        return switch (family) {
+            case BERT -> {
+                String p = "encoder.layer." + i + ".";
+                yield switch (id.target()) {
+                    case Q -> p + "attention.self.query";
+                    case K -> p + "attention.self.key";
+                    case V -> p + "attention.self.value";
+                    case O -> p + "attention.output.dense";
+                    case FFN_IN -> p + "intermediate.dense";
+                    case FFN_OUT -> p + "output.dense";
+                    case GATE -> throw noGate(family);
+                };
+            }
+            case GPT2 -> {
+                String p = "transformer.h." + i + ".";
+                yield switch (id.target()) {
+                    case Q, K, V -> p + "attn.c_attn";
+                    case O -> p + "attn.c_proj";
+                    case FFN_IN -> p + "mlp.c_fc";
+                    case FFN_OUT -> p + "mlp.c_proj";
+                    case GATE -> throw noGate(family);
+                };
+            }
+            case LLAMA -> {
+                String p = "model.layers." + i + ".";
+                yield switch (id.target()) {
+                    case Q -> p + "self_attn.q_proj";
+                    case K -> p + "self_attn.k_proj";
+                    case V -> p + "self_attn.v_proj";
+                    case O -> p + "self_attn.o_proj";
+                    case GATE -> p + "mlp.gate_proj";
+                    case FFN_IN -> p + "mlp.up_proj";
+                    case FFN_OUT -> p + "mlp.down_proj";
+                };
+            }
         };
     }
 
-    /** Tensors for {@code adapter_model.safetensors}; {@code extra} (e.g. a classifier head) is saved as is. */
+    private static IllegalArgumentException noGate(TransformerConfig.Family family) {
+        return new IllegalArgumentException(family + " has no MLP gate");
+    }
+
+    /**
+     * Tensors for {@code adapter_model.safetensors}; {@code extra} (e.g. a classifier head) is saved as is.
+     *
+     * <p>Adapters that share a module (GPT-2's q, k, v in {@code c_attn}) are fused exactly:
+     * {@code A = [A_q; A_k; A_v]} ({@code [r_q + r_k + r_v, d]}) and {@code B} block-diagonal
+     * ({@code [3d, r_q + r_k + r_v]}, q rows first), each block already multiplied by its own
+     * scale α/r; {@link #config} then gives that module scale 1 ({@code alpha_pattern} = its rank),
+     * so PEFT's {@code (α/r)·B·A} is the three deltas stacked, whatever their ranks. A part
+     * without an adapter is a zero block of rank 0.
+     */
     public static Map<String, HostTensor> tensors(TransformerConfig.Family family, Map<MatrixId, Adapter> adapters,
-            Map<String, HostTensor> extra) {
+            LoraConfig lora, Map<String, HostTensor> extra) {
         Map<String, HostTensor> out = new LinkedHashMap<>();
-        for (Map.Entry<MatrixId, Adapter> e : new TreeMap<>(adapters).entrySet()) {
-            String m = "base_model.model." + moduleName(family, e.getKey());
-            out.put(m + ".lora_A.weight", e.getValue().a());
-            out.put(m + ".lora_B.weight", e.getValue().b());
+        for (Map.Entry<String, List<MatrixId>> m : modules(family, adapters.keySet()).entrySet()) {
+            String name = "base_model.model." + m.getKey();
+            List<MatrixId> ids = m.getValue();
+            if (ids.size() == 1) {
+                Adapter a = adapters.get(ids.get(0));
+                out.put(name + ".lora_A.weight", a.a());
+                out.put(name + ".lora_B.weight", a.b());
+                continue;
+            }
+            Adapter fused = fuseQkv(ids, adapters, lora);
+            out.put(name + ".lora_A.weight", fused.a());
+            out.put(name + ".lora_B.weight", fused.b());
         }
         extra.forEach((k, v) -> out.put("base_model.model." + k, v));
         return out;
+    }
+
+    /** Module name → the matrices it holds (one, or GPT-2's q/k/v), in module order. */
+    static Map<String, List<MatrixId>> modules(TransformerConfig.Family family, Set<MatrixId> ids) {
+        Map<String, List<MatrixId>> modules = new LinkedHashMap<>();
+        for (MatrixId id : new TreeSet<>(ids)) {
+            modules.computeIfAbsent(moduleName(family, id), k -> new java.util.ArrayList<>()).add(id);
+        }
+        return modules;
+    }
+
+    private static Adapter fuseQkv(List<MatrixId> ids, Map<MatrixId, Adapter> adapters, LoraConfig lora) {
+        int in = Math.toIntExact(adapters.get(ids.get(0)).a().dim(1));
+        int width = Math.toIntExact(adapters.get(ids.get(0)).b().dim(0));
+        int rank = 0;
+        for (MatrixId id : ids) {
+            rank += Math.toIntExact(adapters.get(id).a().dim(0));
+        }
+        float[] a = new float[rank * in];
+        float[] b = new float[3 * width * rank];
+        int r0 = 0;
+        for (MatrixId id : ids) {
+            Adapter ad = adapters.get(id);
+            int r = Math.toIntExact(ad.a().dim(0));
+            int block = switch (id.target()) {
+                case Q -> 0;
+                case K -> 1;
+                case V -> 2;
+                default -> throw new IllegalArgumentException(id + " is not part of c_attn");
+            };
+            System.arraycopy(ad.a().data(), 0, a, r0 * in, r * in);
+            float scale = lora.scale(id);
+            for (int row = 0; row < width; row++) {
+                for (int j = 0; j < r; j++) {
+                    b[(block * width + row) * rank + r0 + j] = ad.b().data()[row * r + j] * scale;
+                }
+            }
+            r0 += r;
+        }
+        return new Adapter(new HostTensor(new long[] {rank, in}, a), new HostTensor(new long[] {3L * width, rank}, b));
     }
 
     /** {@code adapter_config.json}. */
@@ -71,31 +154,34 @@ public final class PeftAdapters {
         o.put("peft_type", "LORA");
         o.put("task_type", taskType);
         o.put("base_model_name_or_path", baseModel);
-        int common = lora.ranks().values().stream().mapToInt(Integer::intValue).max().orElseThrow();
+        Map<String, List<MatrixId>> modules = modules(family, lora.ranks().keySet());
+        Map<String, Integer> moduleRanks = new LinkedHashMap<>();
+        modules.forEach((m, ids) -> moduleRanks.put(m, ids.stream().mapToInt(lora::rank).sum()));
+        int common = moduleRanks.values().stream().mapToInt(Integer::intValue).max().orElseThrow();
         o.put("r", common);
         o.put("lora_alpha", lora.alpha());
         o.put("lora_dropout", lora.dropout());
         o.put("bias", "none");
-        o.put("fan_in_fan_out", false);
+        // GPT-2's Conv1D stores [in, out]: PEFT needs fan_in_fan_out to add B·A transposed.
+        o.put("fan_in_fan_out", family == TransformerConfig.Family.GPT2);
         o.put("inference_mode", true);
-        Set<String> targets = new TreeSet<>();
         ObjectNode pattern = o.putObject("rank_pattern");
-        for (Map.Entry<MatrixId, Integer> e : lora.ranks().entrySet()) {
-            String module = moduleName(family, e.getKey());
+        ObjectNode alphas = o.putObject("alpha_pattern");
+        var t = o.putArray("target_modules");
+        for (Map.Entry<String, Integer> e : moduleRanks.entrySet()) {
             // Full module names: PEFT matches target_modules by suffix, and a short name such as
-            // "dense" or "output.dense" would also catch BERT's other dense layers.
-            targets.add(module);
+            // "dense" or "c_proj" would also catch other layers of the same name.
+            t.add(e.getKey());
             if (e.getValue() != common) {
-                pattern.put(module, e.getValue());
+                pattern.put(e.getKey(), e.getValue());
+            }
+            if (modules.get(e.getKey()).size() > 1) {
+                // Fused c_attn: each block of B carries its own α/r already; PEFT's scale must be 1.
+                alphas.put(e.getKey(), e.getValue());
             }
         }
-        var t = o.putArray("target_modules");
-        targets.forEach(t::add);
         var save = o.putArray("modules_to_save");
         modulesToSave.forEach(save::add);
-        if (family == TransformerConfig.Family.GPT2) {
-            o.put("fedpipe_module_names", "split q_proj/k_proj/v_proj of the fused c_attn");
-        }
         return o;
     }
 }

@@ -9,16 +9,16 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 
 /**
- * A GPT-2-style decoder with its LM head tied to the token embeddings: next-token logits,
- * the causal-LM loss, and greedy generation with or without a KV cache.
+ * A decoder (GPT-2 or Llama family) with its LM head: next-token logits, the causal-LM loss,
+ * and greedy generation with or without a KV cache ({@link Generator} adds batches and beams).
  */
 public final class CausalLm {
 
     private final TransformerModel decoder;
 
     public CausalLm(TransformerModel decoder) {
-        if (decoder.config().family() != TransformerConfig.Family.GPT2) {
-            throw new IllegalArgumentException("a causal LM needs a GPT-2-style decoder, got " + decoder.config().family());
+        if (!decoder.config().causal()) {
+            throw new IllegalArgumentException("a causal LM needs a decoder (GPT-2 or Llama), got " + decoder.config().family());
         }
         this.decoder = decoder;
     }
@@ -36,9 +36,9 @@ public final class CausalLm {
         return head(h);
     }
 
-    /** Applies the tied LM head to final hidden states. */
+    /** Applies the LM head (tied or not) to final hidden states. */
     public NDArray head(NDArray hidden) {
-        return Linear.linear(hidden, decoder.wordEmbeddings()).singletonOrThrow();
+        return Linear.linear(hidden, decoder.outputEmbeddings()).singletonOrThrow();
     }
 
     /**

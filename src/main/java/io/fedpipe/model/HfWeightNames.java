@@ -24,13 +24,77 @@ public final class HfWeightNames {
 
     /** Reads a checkpoint's tensors; every expected tensor must be present with the right shape. */
     public static TransformerWeights fromHf(TransformerConfig config, Map<String, HostTensor> tensors) {
-        Lookup in = new Lookup(tensors, config.family() == TransformerConfig.Family.BERT ? "bert." : "transformer.");
-        return config.family() == TransformerConfig.Family.BERT ? bertFromHf(config, in) : gpt2FromHf(config, in);
+        return switch (config.family()) {
+            case BERT -> bertFromHf(config, new Lookup(tensors, "bert."));
+            case GPT2 -> gpt2FromHf(config, new Lookup(tensors, "transformer."));
+            case LLAMA -> llamaFromHf(config, new Lookup(tensors, "model."));
+        };
     }
 
     /** The weights under Hugging Face names and layouts, in checkpoint order. */
     public static Map<String, HostTensor> toHf(TransformerWeights w) {
-        return w.config().family() == TransformerConfig.Family.BERT ? bertToHf(w) : gpt2ToHf(w);
+        return switch (w.config().family()) {
+            case BERT -> bertToHf(w);
+            case GPT2 -> gpt2ToHf(w);
+            case LLAMA -> llamaToHf(w);
+        };
+    }
+
+    /** Llama's module name for a block matrix (as in {@code LlamaForCausalLM}, without {@code model.}). */
+    static String llamaModule(LoraTarget t) {
+        return switch (t) {
+            case Q -> "self_attn.q_proj";
+            case K -> "self_attn.k_proj";
+            case V -> "self_attn.v_proj";
+            case O -> "self_attn.o_proj";
+            case GATE -> "mlp.gate_proj";
+            case FFN_IN -> "mlp.up_proj";
+            case FFN_OUT -> "mlp.down_proj";
+        };
+    }
+
+    private static TransformerWeights llamaFromHf(TransformerConfig c, Lookup in) {
+        List<BlockWeights> blocks = new ArrayList<>();
+        for (int i = 0; i < c.layers(); i++) {
+            String p = "layers." + i + ".";
+            Map<LoraTarget, LinearWeights> l = new EnumMap<>(LoraTarget.class);
+            for (LoraTarget t : c.targets()) {
+                String name = p + llamaModule(t);
+                l.put(t, new LinearWeights(in.get(name + ".weight"), c.hasBias(t) ? in.get(name + ".bias") : null));
+            }
+            blocks.add(new BlockWeights(l, in.get(p + "input_layernorm.weight"), null,
+                    in.get(p + "post_attention_layernorm.weight"), null));
+        }
+        HostTensor head = c.tiedEmbeddings() ? null : in.get("lm_head.weight");
+        TransformerWeights w = new TransformerWeights(c, in.get("embed_tokens.weight"), null, null, null, null, blocks,
+                in.get("norm.weight"), null, head);
+        // Old checkpoints store the rotary inverse frequencies, which the config determines; a tied
+        // checkpoint may still hold a copy of the embeddings as lm_head.
+        in.ignoreSuffix(".rotary_emb.inv_freq");
+        if (c.tiedEmbeddings()) {
+            in.ignoreUnused("lm_head.weight");
+        }
+        in.requireAllUsed();
+        return w;
+    }
+
+    private static Map<String, HostTensor> llamaToHf(TransformerWeights w) {
+        Map<String, HostTensor> out = new LinkedHashMap<>();
+        out.put("model.embed_tokens.weight", w.wordEmbeddings());
+        for (int i = 0; i < w.blocks().size(); i++) {
+            BlockWeights b = w.blocks().get(i);
+            String p = "model.layers." + i + ".";
+            out.put(p + "input_layernorm.weight", b.norm1Gain());
+            for (LoraTarget t : w.config().targets()) {
+                putLinear(out, p + llamaModule(t), b.linear(t));
+            }
+            out.put(p + "post_attention_layernorm.weight", b.norm2Gain());
+        }
+        out.put("model.norm.weight", w.finalNormGain());
+        if (w.lmHead() != null) {
+            out.put("lm_head.weight", w.lmHead());
+        }
+        return out;
     }
 
     /**

@@ -24,8 +24,10 @@ import java.util.Random;
 
 /**
  * A transformer on the DJL device: frozen base weights (any storage format) plus LoRA
- * adapters, with the exact Hugging Face semantics of BERT (post-LN, erf GELU) and GPT-2
- * (pre-LN, tanh GELU, causal attention).
+ * adapters, with the exact Hugging Face semantics of BERT (post-LN, erf GELU), GPT-2
+ * (pre-LN, tanh GELU, causal attention) and Llama (pre-RMSNorm, rotary positions,
+ * grouped-query attention, SwiGLU MLP). The formulas, with their sources, are in
+ * docs/model-formulas.md.
  *
  * <p>The forward pass is exposed per stage ({@link #embed}, {@link #block}, {@link #finish})
  * so a trainer can recompute one block at a time and never hold more than one block's
@@ -47,6 +49,10 @@ public final class TransformerModel implements AutoCloseable {
     private final NDArray embeddingNormBias;
     private final NDArray finalNormGain;
     private final NDArray finalNormBias;
+    private final NDArray lmHead;
+    // Llama: cos and sin of every position's rotation angles, [maxPositions, headDim] each.
+    private final NDArray ropeCos;
+    private final NDArray ropeSin;
     private final List<Block> blocks;
     // Scalar factors used inside autograd graphs live as long as the model (see scalar()).
     private final NDArray attentionScale;
@@ -67,6 +73,15 @@ public final class TransformerModel implements AutoCloseable {
         this.embeddingNormBias = create(w.embeddingNormBias());
         this.finalNormGain = create(w.finalNormGain());
         this.finalNormBias = create(w.finalNormBias());
+        this.lmHead = create(w.lmHead());
+        if (config.family() == TransformerConfig.Family.LLAMA) {
+            float[][] table = RotaryTable.cosSin(config);
+            this.ropeCos = manager.create(table[0], new Shape(config.maxPositions(), config.headDim()));
+            this.ropeSin = manager.create(table[1], new Shape(config.maxPositions(), config.headDim()));
+        } else {
+            this.ropeCos = null;
+            this.ropeSin = null;
+        }
         this.attentionScale = scalar(manager, 1.0 / Math.sqrt(config.headDim()));
         this.geluCubic = scalar(manager, 0.044715);
         this.geluSqrt2OverPi = scalar(manager, Math.sqrt(2 / Math.PI));
@@ -76,7 +91,7 @@ public final class TransformerModel implements AutoCloseable {
         for (int i = 0; i < config.layers(); i++) {
             BlockWeights bw = w.blocks().get(i);
             Map<LoraTarget, LoraLinear> linears = new EnumMap<>(LoraTarget.class);
-            for (LoraTarget t : LoraTarget.values()) {
+            for (LoraTarget t : config.targets()) {
                 MatrixId id = new MatrixId(i, t);
                 LinearWeights lw = bw.linear(t);
                 int rank = lora == null ? 0 : lora.rank(id);
@@ -93,6 +108,10 @@ public final class TransformerModel implements AutoCloseable {
                 if (id.layer() >= config.layers()) {
                     throw new IllegalArgumentException("LoRA config adapts " + id + " but the model has "
                             + config.layers() + " layers");
+                }
+                if (!config.targets().contains(id.target())) {
+                    throw new IllegalArgumentException("LoRA config adapts " + id + " but " + config.family()
+                            + " has no " + id.target().key() + " matrix");
                 }
             }
         }
@@ -149,9 +168,14 @@ public final class TransformerModel implements AutoCloseable {
         return blocks.get(id.layer()).linears().get(id.target());
     }
 
-    /** The (tied) token embedding matrix {@code [vocab, d]}. */
+    /** The token embedding matrix {@code [vocab, d]}. */
     public NDArray wordEmbeddings() {
         return wordEmbeddings;
+    }
+
+    /** The LM head {@code [vocab, d]}: Llama's untied {@code lm_head}, else the token embeddings. */
+    public NDArray outputEmbeddings() {
+        return lmHead != null ? lmHead : wordEmbeddings;
     }
 
     /**
@@ -169,6 +193,9 @@ public final class TransformerModel implements AutoCloseable {
         }
         NDManager scope = ids.getManager();
         NDArray x = Embedding.embedding(ids, wordEmbeddings, SparseFormat.DENSE).singletonOrThrow();
+        if (config.family() == TransformerConfig.Family.LLAMA) {
+            return x; // positions enter through the rotation of q and k
+        }
         NDArray positions = scope.arange(positionOffset, positionOffset + (int) t, 1, DataType.INT64);
         x = x.addi(Embedding.embedding(positions, positionEmbeddings, SparseFormat.DENSE).singletonOrThrow());
         if (config.family() == TransformerConfig.Family.BERT) {
@@ -196,15 +223,27 @@ public final class TransformerModel implements AutoCloseable {
             f = b.linears().get(LoraTarget.FFN_OUT).forward(f, training);
             return layerNorm(f.addi(h), b.n2g(), b.n2b());
         }
+        if (config.family() == TransformerConfig.Family.LLAMA) {
+            NDArray h = x.add(attention(layer, b, rmsNorm(x, b.n1g()), mask, cache, training));
+            NDArray n = rmsNorm(h, b.n2g());
+            NDArray gate = b.linears().get(LoraTarget.GATE).forward(n, training);
+            NDArray up = b.linears().get(LoraTarget.FFN_IN).forward(n, training);
+            NDArray f = b.linears().get(LoraTarget.FFN_OUT).forward(silu(gate).mul(up), training);
+            return f.addi(h);
+        }
         NDArray h = x.add(attention(layer, b, layerNorm(x, b.n1g(), b.n1b()), mask, cache, training));
         NDArray f = b.linears().get(LoraTarget.FFN_IN).forward(layerNorm(h, b.n2g(), b.n2b()), training);
         f = b.linears().get(LoraTarget.FFN_OUT).forward(geluTanh(f), training);
         return f.addi(h);
     }
 
-    /** After the last block: GPT-2's final LayerNorm; identity for BERT. */
+    /** After the last block: GPT-2's final LayerNorm, Llama's final RMSNorm; identity for BERT. */
     public NDArray finish(NDArray x) {
-        return config.family() == TransformerConfig.Family.GPT2 ? layerNorm(x, finalNormGain, finalNormBias) : x;
+        return switch (config.family()) {
+            case BERT -> x;
+            case GPT2 -> layerNorm(x, finalNormGain, finalNormBias);
+            case LLAMA -> rmsNorm(x, finalNormGain);
+        };
     }
 
     /** The whole stack: embeddings, every block, final norm. */
@@ -223,16 +262,27 @@ public final class TransformerModel implements AutoCloseable {
         long t = s.get(1);
         int heads = config.heads();
         int d = config.headDim();
-        // Scaling q (B·T·d values) is cheaper than scaling the scores (B·h·T·T values).
-        NDArray q = splitHeads(b.linears().get(LoraTarget.Q).forward(x, training).muli(attentionScale), batch, t);
-        NDArray k = splitHeads(b.linears().get(LoraTarget.K).forward(x, training), batch, t);
-        NDArray v = splitHeads(b.linears().get(LoraTarget.V).forward(x, training), batch, t);
+        int offset = cache == null ? 0 : cache.length();
+        // Scaling q (B·T·d values) is cheaper than scaling the scores (B·h·T·T values); it
+        // commutes with the rotation, which is linear.
+        NDArray q = splitHeads(b.linears().get(LoraTarget.Q).forward(x, training).muli(attentionScale), batch, t, heads);
+        NDArray k = splitHeads(b.linears().get(LoraTarget.K).forward(x, training), batch, t, config.kvHeads());
+        NDArray v = splitHeads(b.linears().get(LoraTarget.V).forward(x, training), batch, t, config.kvHeads());
+        if (ropeCos != null) {
+            q = rotate(q, offset, t);
+            k = rotate(k, offset, t);
+        }
         if (cache != null) {
             if (cache.keys(layer) != null) {
                 k = NDArrays.concat(new ai.djl.ndarray.NDList(cache.keys(layer), k), 2);
                 v = NDArrays.concat(new ai.djl.ndarray.NDList(cache.values(layer), v), 2);
             }
             cache.put(layer, k, v);
+        }
+        if (config.kvHeads() != heads) {
+            // Grouped-query attention: query head i reads key/value head i / (heads / kvHeads).
+            k = k.repeat(1, heads / config.kvHeads());
+            v = v.repeat(1, heads / config.kvHeads());
         }
         NDArray scores = q.matMul(k.transpose(0, 1, 3, 2));
         if (mask != null) {
@@ -242,8 +292,42 @@ public final class TransformerModel implements AutoCloseable {
         return b.linears().get(LoraTarget.O).forward(context, training);
     }
 
-    private NDArray splitHeads(NDArray x, long batch, long t) {
-        return x.reshape(batch, t, config.heads(), config.headDim()).transpose(0, 2, 1, 3);
+    private NDArray splitHeads(NDArray x, long batch, long t, int heads) {
+        return x.reshape(batch, t, heads, config.headDim()).transpose(0, 2, 1, 3);
+    }
+
+    /**
+     * Rotary position embedding in Hugging Face's layout (dimension i pairs with i + d/2):
+     * {@code x·cos + rotate_half(x)·sin} with {@code rotate_half(x) = [−x₂, x₁]}.
+     *
+     * @param x {@code [B, heads, T, d]} for positions {@code offset .. offset + T − 1}
+     */
+    private NDArray rotate(NDArray x, int offset, long t) {
+        if (offset + t > config.maxPositions()) {
+            throw new IllegalArgumentException("sequence of " + (offset + t) + " tokens exceeds the model's "
+                    + config.maxPositions() + " positions");
+        }
+        ai.djl.ndarray.index.NDIndex rows = new ai.djl.ndarray.index.NDIndex("{}:{}", offset, offset + t);
+        NDArray cos = ropeCos.get(rows);
+        NDArray sin = ropeSin.get(rows);
+        cos.attach(x.getManager());
+        sin.attach(x.getManager());
+        int half = config.headDim() / 2;
+        NDArray x1 = x.get(new ai.djl.ndarray.index.NDIndex("..., :{}", half));
+        NDArray x2 = x.get(new ai.djl.ndarray.index.NDIndex("..., {}:", half));
+        NDArray rotated = NDArrays.concat(new ai.djl.ndarray.NDList(x2.neg(), x1), -1);
+        return x.mul(cos).addi(rotated.mul(sin));
+    }
+
+    /** {@code x / √(mean(x²) + ε) · g} over the last axis (Zhang &amp; Sennrich 2019). */
+    private NDArray rmsNorm(NDArray x, NDArray gain) {
+        NDArray rms = x.square().mean(new int[] {-1}, true).add((float) config.layerNormEps()).sqrt();
+        return x.div(rms).mul(gain);
+    }
+
+    /** SiLU (swish) {@code x·σ(x)}, the gate activation of Llama's SwiGLU MLP (Shazeer 2020). */
+    private static NDArray silu(NDArray x) {
+        return x.mul(ai.djl.nn.Activation.sigmoid(x));
     }
 
     private NDArray layerNorm(NDArray x, NDArray gain, NDArray bias) {
@@ -346,7 +430,7 @@ public final class TransformerModel implements AutoCloseable {
             }
             addTrainable(params, b.n1g(), b.n1b(), b.n2g(), b.n2b());
         }
-        addTrainable(params, finalNormGain, finalNormBias);
+        addTrainable(params, finalNormGain, finalNormBias, lmHead);
         return params;
     }
 
@@ -399,7 +483,8 @@ public final class TransformerModel implements AutoCloseable {
             bws.add(new BlockWeights(l, host(b.n1g()), host(b.n1b()), host(b.n2g()), host(b.n2b())));
         }
         return new TransformerWeights(config, host(wordEmbeddings), host(positionEmbeddings), host(typeEmbeddings),
-                host(embeddingNormGain), host(embeddingNormBias), bws, host(finalNormGain), host(finalNormBias));
+                host(embeddingNormGain), host(embeddingNormBias), bws, host(finalNormGain), host(finalNormBias),
+                host(lmHead));
     }
 
     private static HostTensor host(NDArray a) {

@@ -66,7 +66,7 @@ public final class FineTuneExport {
         }
         return new TransformerWeights(base.config(), base.wordEmbeddings(), base.positionEmbeddings(),
                 base.typeEmbeddings(), base.embeddingNormGain(), base.embeddingNormBias(), blocks, base.finalNormGain(),
-                base.finalNormBias());
+                base.finalNormBias(), base.lmHead());
     }
 
     /**
@@ -139,7 +139,7 @@ public final class FineTuneExport {
         // adapter/: PEFT layout.
         Files.createDirectories(adapterDir);
         io.fedpipe.model.hf.SafetensorsFile.write(adapterDir.resolve("adapter_model.safetensors"),
-                PeftAdapters.tensors(merged.config().family(), adapters, head), Map.of("format", "pt"));
+                PeftAdapters.tensors(merged.config().family(), adapters, lora, head), Map.of("format", "pt"));
         ObjectNode adapterConfig = PeftAdapters.config(merged.config().family(), lora, model, "SEQ_CLS",
                 Set.of("classifier"));
         Files.writeString(adapterDir.resolve("adapter_config.json"),

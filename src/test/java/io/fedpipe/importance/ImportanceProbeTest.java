@@ -41,7 +41,7 @@ class ImportanceProbeTest {
     void svdFormStartsAsTheBaseAndMergesExactly() {
         TransformerConfig c = TinyModels.bert();
         TransformerWeights base = TransformerWeights.random(c, 1);
-        LoraConfig lora = LoraConfig.uniform(c.layers(), EnumSet.allOf(LoraTarget.class), 3, 6f, 0f);
+        LoraConfig lora = LoraConfig.uniform(c.layers(), c.targets(), 3, 6f, 0f);
         try (NDManager m = NDManager.newBaseManager();
                 TransformerModel plain = TransformerModel.create(m, base, null, FrozenWeightFactory.dense(), 0);
                 TransformerModel svd = TransformerModel.create(m, base, lora, FrozenWeightFactory.dense(), 0)) {
@@ -103,7 +103,7 @@ class ImportanceProbeTest {
     private static Map<MatrixId, Double> probe(TransformerWeights base, HostTensor headW, HostTensor headB,
             List<long[]> inputs, int[] labels, long seed) {
         TransformerConfig c = base.config();
-        LoraConfig lora = LoraConfig.uniform(c.layers(), EnumSet.allOf(LoraTarget.class), 4, 4f, 0f);
+        LoraConfig lora = LoraConfig.uniform(c.layers(), c.targets(), 4, 4f, 0f);
         try (NDManager m = NDManager.newBaseManager();
                 SequenceClassifier student = new SequenceClassifier(
                         TransformerModel.create(m, base, lora, FrozenWeightFactory.dense(), seed), headW, headB)) {

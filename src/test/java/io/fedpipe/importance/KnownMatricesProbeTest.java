@@ -135,7 +135,7 @@ class KnownMatricesProbeTest {
         for (int i = 0; i < w.blocks().size(); i++) {
             BlockWeights b = w.blocks().get(i);
             Map<LoraTarget, LinearWeights> linears = new EnumMap<>(LoraTarget.class);
-            for (LoraTarget t : LoraTarget.values()) {
+            for (LoraTarget t : w.config().targets()) {
                 LinearWeights lw = b.linear(t);
                 DoubleUnaryOperator op = f.of(new MatrixId(i, t), lw.in());
                 float[] d = lw.weight().data().clone();

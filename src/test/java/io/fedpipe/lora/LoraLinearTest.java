@@ -46,7 +46,7 @@ class LoraLinearTest {
     void mergedModelMatchesAdaptedModelAndHasBaseShapes() {
         TransformerConfig c = TinyModels.bert();
         TransformerWeights base = TransformerWeights.random(c, 1);
-        LoraConfig lora = LoraConfig.uniform(c.layers(), EnumSet.allOf(LoraTarget.class), 3, 6f, 0f);
+        LoraConfig lora = LoraConfig.uniform(c.layers(), c.targets(), 3, 6f, 0f);
         try (NDManager m = NDManager.newBaseManager();
                 TransformerModel model = TransformerModel.create(m, base, lora, FrozenWeightFactory.dense(), 9)) {
             TinyModels.randomizeAdapters(model, 21);

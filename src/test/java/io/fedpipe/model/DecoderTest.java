@@ -28,7 +28,7 @@ class DecoderTest {
 
     private static TransformerModel decoder(NDManager m) {
         TransformerConfig c = TinyModels.gpt2();
-        LoraConfig lora = LoraConfig.uniform(c.layers(), EnumSet.allOf(LoraTarget.class), 4, 8f, 0f);
+        LoraConfig lora = LoraConfig.uniform(c.layers(), c.targets(), 4, 8f, 0f);
         return TransformerModel.create(m, TransformerWeights.random(c, 11), lora, FrozenWeightFactory.dense(), 5);
     }
 

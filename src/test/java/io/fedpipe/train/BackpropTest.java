@@ -36,7 +36,7 @@ class BackpropTest {
     void layerwiseRecomputeGivesTheSameGradientsAsOneGraph() {
         TransformerConfig c = TinyModels.bert();
         // Dropout on: the recomputed block must see the same masks as the first pass.
-        LoraConfig lora = LoraConfig.uniform(c.layers(), EnumSet.allOf(LoraTarget.class), 3, 6f, 0.2f);
+        LoraConfig lora = LoraConfig.uniform(c.layers(), c.targets(), 3, 6f, 0.2f);
         assertLayerwiseEqualsWhole(c, lora);
     }
 
@@ -95,7 +95,7 @@ class BackpropTest {
     @Test
     void gradientsSurviveGarbageCollectionBetweenForwardAndBackward() {
         TransformerConfig c = TinyModels.gpt2();
-        LoraConfig lora = LoraConfig.uniform(c.layers(), EnumSet.allOf(LoraTarget.class), 3, 6f, 0f);
+        LoraConfig lora = LoraConfig.uniform(c.layers(), c.targets(), 3, 6f, 0f);
         try (NDManager m = NDManager.newBaseManager();
                 TransformerModel dec = TransformerModel.create(m, TransformerWeights.random(c, 3), lora,
                         FrozenWeightFactory.dense(), 4)) {
@@ -177,7 +177,7 @@ class BackpropTest {
     @Test
     void decoderWithLoraOverfitsATinyCorpus() {
         TransformerConfig c = TinyModels.gpt2();
-        LoraConfig lora = LoraConfig.uniform(c.layers(), EnumSet.allOf(LoraTarget.class), 8, 16f, 0f);
+        LoraConfig lora = LoraConfig.uniform(c.layers(), c.targets(), 8, 16f, 0f);
         try (NDManager m = NDManager.newBaseManager();
                 TransformerModel dec = TransformerModel.create(m, withLargeEmbeddings(TransformerWeights.random(c, 7)),
                         lora, FrozenWeightFactory.dense(), 8)) {
