@@ -108,4 +108,35 @@ public final class AdamW {
     public int steps() {
         return t;
     }
+
+    /** The first and second moments, in parameter order (for a checkpoint; do not modify). */
+    public List<NDArray> firstMoments() {
+        return List.of(m);
+    }
+
+    public List<NDArray> secondMoments() {
+        return List.of(v);
+    }
+
+    /**
+     * Continues from a checkpoint: {@code steps} updates done, moments as saved.
+     *
+     * @throws IllegalArgumentException if the saved moments do not match the parameters
+     */
+    public void restore(int steps, List<float[]> first, List<float[]> second) {
+        if (first.size() != m.length || second.size() != v.length) {
+            throw new IllegalArgumentException("checkpoint has moments for " + first.size() + " parameters, the model "
+                    + m.length);
+        }
+        for (int i = 0; i < m.length; i++) {
+            long n = m[i].size();
+            if (first.get(i).length != n || second.get(i).length != n) {
+                throw new IllegalArgumentException("checkpoint moments of parameter " + i + " have "
+                        + first.get(i).length + " values, the parameter " + n);
+            }
+            m[i].set(first.get(i));
+            v[i].set(second.get(i));
+        }
+        this.t = steps;
+    }
 }
