@@ -186,6 +186,24 @@ public final class TransformerModel implements AutoCloseable {
      * @param positionOffset position of the first token (cached prefix length in generation)
      */
     public NDArray embed(NDArray ids, NDArray typeIds, int positionOffset) {
+        return embed(ids, typeIds, positionOffset, null);
+    }
+
+    /**
+     * Position ids {@code [B, T]} of a left-padded batch: {@code offset + t − pads[b]}, clamped at
+     * 0 for the padding itself (masked anyway).
+     */
+    private static NDArray paddedPositions(NDManager scope, long batch, long t, int offset, long[] pads) {
+        long[] pos = new long[(int) (batch * t)];
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < t; j++) {
+                pos[(int) (b * t + j)] = Math.max(0, offset + j - pads[b]);
+            }
+        }
+        return scope.create(pos, new Shape(batch, t));
+    }
+
+    private NDArray embed(NDArray ids, NDArray typeIds, int positionOffset, long[] pads) {
         long t = ids.getShape().get(1);
         if (positionOffset + t > config.maxPositions()) {
             throw new IllegalArgumentException("sequence of " + (positionOffset + t) + " tokens exceeds the model's "
@@ -196,7 +214,8 @@ public final class TransformerModel implements AutoCloseable {
         if (config.family() == TransformerConfig.Family.LLAMA) {
             return x; // positions enter through the rotation of q and k
         }
-        NDArray positions = scope.arange(positionOffset, positionOffset + (int) t, 1, DataType.INT64);
+        NDArray positions = pads == null ? scope.arange(positionOffset, positionOffset + (int) t, 1, DataType.INT64)
+                : paddedPositions(scope, ids.getShape().get(0), t, positionOffset, pads);
         x = x.addi(Embedding.embedding(positions, positionEmbeddings, SparseFormat.DENSE).singletonOrThrow());
         if (config.family() == TransformerConfig.Family.BERT) {
             NDArray types = typeIds != null ? typeIds : scope.zeros(ids.getShape(), DataType.INT64);
@@ -249,7 +268,7 @@ public final class TransformerModel implements AutoCloseable {
     /** The whole stack: embeddings, every block, final norm. */
     public NDArray forward(NDArray ids, NDArray typeIds, NDArray mask, KvCache cache, boolean training) {
         int offset = cache == null ? 0 : cache.length();
-        NDArray x = embed(ids, typeIds, offset);
+        NDArray x = embed(ids, typeIds, offset, cache == null ? null : cache.leftPads());
         for (int i = 0; i < blocks.size(); i++) {
             x = block(i, x, mask, cache, training);
         }
@@ -269,8 +288,9 @@ public final class TransformerModel implements AutoCloseable {
         NDArray k = splitHeads(b.linears().get(LoraTarget.K).forward(x, training), batch, t, config.kvHeads());
         NDArray v = splitHeads(b.linears().get(LoraTarget.V).forward(x, training), batch, t, config.kvHeads());
         if (ropeCos != null) {
-            q = rotate(q, offset, t);
-            k = rotate(k, offset, t);
+            long[] pads = cache == null ? null : cache.leftPads();
+            q = rotate(q, offset, t, pads);
+            k = rotate(k, offset, t, pads);
         }
         if (cache != null) {
             if (cache.keys(layer) != null) {
@@ -302,16 +322,26 @@ public final class TransformerModel implements AutoCloseable {
      *
      * @param x {@code [B, heads, T, d]} for positions {@code offset .. offset + T − 1}
      */
-    private NDArray rotate(NDArray x, int offset, long t) {
+    private NDArray rotate(NDArray x, int offset, long t, long[] pads) {
         if (offset + t > config.maxPositions()) {
             throw new IllegalArgumentException("sequence of " + (offset + t) + " tokens exceeds the model's "
                     + config.maxPositions() + " positions");
         }
-        ai.djl.ndarray.index.NDIndex rows = new ai.djl.ndarray.index.NDIndex("{}:{}", offset, offset + t);
-        NDArray cos = ropeCos.get(rows);
-        NDArray sin = ropeSin.get(rows);
-        cos.attach(x.getManager());
-        sin.attach(x.getManager());
+        NDArray cos;
+        NDArray sin;
+        if (pads == null) {
+            ai.djl.ndarray.index.NDIndex rows = new ai.djl.ndarray.index.NDIndex("{}:{}", offset, offset + t);
+            cos = ropeCos.get(rows);
+            sin = ropeSin.get(rows);
+            cos.attach(x.getManager());
+            sin.attach(x.getManager());
+        } else {
+            // Each row has its own positions: [B, T, d] tables, broadcast over the heads.
+            long batch = x.getShape().get(0);
+            NDArray positions = paddedPositions(x.getManager(), batch, t, offset, pads);
+            cos = Embedding.embedding(positions, ropeCos, SparseFormat.DENSE).singletonOrThrow().expandDims(1);
+            sin = Embedding.embedding(positions, ropeSin, SparseFormat.DENSE).singletonOrThrow().expandDims(1);
+        }
         int half = config.headDim() / 2;
         NDArray x1 = x.get(new ai.djl.ndarray.index.NDIndex("..., :{}", half));
         NDArray x2 = x.get(new ai.djl.ndarray.index.NDIndex("..., {}:", half));
