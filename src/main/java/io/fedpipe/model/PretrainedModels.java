@@ -22,6 +22,11 @@ public final class PretrainedModels {
 
     /** Names accepted by {@link #load(String)}. */
     public static final String MINILM_L6 = "minilm-l6";
+    /**
+     * FedPipe's own base decoder (Llama architecture, 6.5M parameters, pre-trained here: see
+     * models/fedpipe-lm-small/MODEL_CARD.md), shipped in the repository under {@code models/}.
+     */
+    public static final String FEDPIPE_LM_SMALL = "fedpipe-lm-small";
 
     private PretrainedModels() {}
 
@@ -31,17 +36,47 @@ public final class PretrainedModels {
         if (key.equals(MINILM_L6) || key.equals("all-minilm-l6-v2")) {
             return miniLmL6();
         }
+        if (key.equals(FEDPIPE_LM_SMALL)) {
+            return fromDirectory(builtinDirectory(FEDPIPE_LM_SMALL));
+        }
         Path dir = Path.of(name);
         if (Files.isDirectory(dir)) {
             return fromDirectory(dir);
         }
-        throw new IllegalArgumentException("unknown model '" + name + "'; built in: " + MINILM_L6
-                + ", or give a Hugging Face model directory");
+        throw new IllegalArgumentException("unknown model '" + name + "'; built in: " + MINILM_L6 + ", "
+                + FEDPIPE_LM_SMALL + ", or give a Hugging Face model directory");
+    }
+
+    /**
+     * The directory of a built-in model kept in the repository ({@code models/NAME} next to the
+     * launcher, {@code fedpipe.home}, else under the working directory).
+     */
+    public static Path builtinDirectory(String name) {
+        String home = System.getProperty("fedpipe.home");
+        Path dir = (home != null ? Path.of(home) : Path.of("")).resolve("models").resolve(name);
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("built-in model " + name + " is not at " + dir.toAbsolutePath()
+                    + " (run from the repository, or set -Dfedpipe.home)");
+        }
+        return dir;
+    }
+
+    /**
+     * The Hugging Face directory a model name stands for: a built-in decoder's own directory, or
+     * the directory given; empty for MiniLM, which is imported from ONNX.
+     */
+    public static java.util.Optional<Path> directoryOf(String name) {
+        String key = name.trim().toLowerCase(Locale.ROOT);
+        if (key.equals(FEDPIPE_LM_SMALL)) {
+            return java.util.Optional.of(builtinDirectory(FEDPIPE_LM_SMALL));
+        }
+        return isDirectory(name) ? java.util.Optional.of(Path.of(name)) : java.util.Optional.empty();
     }
 
     /** Whether {@code name} names a model directory rather than a built-in model. */
     public static boolean isDirectory(String name) {
-        return !name.trim().toLowerCase(Locale.ROOT).equals(MINILM_L6) && Files.isDirectory(Path.of(name));
+        String key = name.trim().toLowerCase(Locale.ROOT);
+        return !key.equals(MINILM_L6) && !key.equals(FEDPIPE_LM_SMALL) && Files.isDirectory(Path.of(name));
     }
 
     /**

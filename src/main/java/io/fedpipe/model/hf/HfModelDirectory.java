@@ -40,9 +40,9 @@ public final class HfModelDirectory {
     public static final String CONFIG_FILE_NAME = "config.json";
     public static final String WEIGHTS_FILE_NAME = "model.safetensors";
     public static final String TOKENIZER_FILE_NAME = "tokenizer.json";
-    /** Tokenizer files carried along unchanged when a model is written. */
+    /** Tokenizer files (and the generation config) carried along unchanged when a model is written. */
     public static final List<String> TOKENIZER_FILE_NAMES =
-            List.of(TOKENIZER_FILE_NAME, "tokenizer_config.json", "special_tokens_map.json");
+            List.of(TOKENIZER_FILE_NAME, "tokenizer_config.json", "special_tokens_map.json", GenerationIds.FILE_NAME);
     /** The metadata {@code transformers} checks for before loading safetensors weights into PyTorch. */
     public static final Map<String, String> WEIGHTS_METADATA = Map.of("format", "pt");
 
