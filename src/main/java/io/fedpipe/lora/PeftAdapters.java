@@ -1,5 +1,6 @@
 package io.fedpipe.lora;
 
+import io.fedpipe.core.LoraTarget;
 import io.fedpipe.core.MatrixId;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -85,7 +86,7 @@ public final class PeftAdapters {
      * ({@code [3d, r_q + r_k + r_v]}, q rows first), each block already multiplied by its own
      * scale α/r; {@link #config} then gives that module scale 1 ({@code alpha_pattern} = its rank),
      * so PEFT's {@code (α/r)·B·A} is the three deltas stacked, whatever their ranks. A part
-     * without an adapter is a zero block of rank 0.
+     * without an adapter is a zero block of rank 0, also when only one of q, k, v is adapted.
      */
     public static Map<String, HostTensor> tensors(TransformerConfig.Family family, Map<MatrixId, Adapter> adapters,
             LoraConfig lora, Map<String, HostTensor> extra) {
@@ -93,7 +94,7 @@ public final class PeftAdapters {
         for (Map.Entry<String, List<MatrixId>> m : modules(family, adapters.keySet()).entrySet()) {
             String name = "base_model.model." + m.getKey();
             List<MatrixId> ids = m.getValue();
-            if (ids.size() == 1) {
+            if (!fused(family, ids.get(0))) {
                 Adapter a = adapters.get(ids.get(0));
                 out.put(name + ".lora_A.weight", a.a());
                 out.put(name + ".lora_B.weight", a.b());
@@ -105,6 +106,16 @@ public final class PeftAdapters {
         }
         extra.forEach((k, v) -> out.put("base_model.model." + k, v));
         return out;
+    }
+
+    /**
+     * Whether {@code id} lives in a module shared with other matrices (GPT-2's c_attn): its adapter
+     * is written as a block of the module's, even when it is the only one adapted there, since the
+     * module's output is all three widths.
+     */
+    static boolean fused(TransformerConfig.Family family, MatrixId id) {
+        return family == TransformerConfig.Family.GPT2
+                && (id.target() == LoraTarget.Q || id.target() == LoraTarget.K || id.target() == LoraTarget.V);
     }
 
     /** Module name → the matrices it holds (one, or GPT-2's q/k/v), in module order. */
@@ -175,7 +186,7 @@ public final class PeftAdapters {
             if (e.getValue() != common) {
                 pattern.put(e.getKey(), e.getValue());
             }
-            if (modules.get(e.getKey()).size() > 1) {
+            if (fused(family, modules.get(e.getKey()).get(0))) {
                 // Fused c_attn: each block of B carries its own α/r already; PEFT's scale must be 1.
                 alphas.put(e.getKey(), e.getValue());
             }

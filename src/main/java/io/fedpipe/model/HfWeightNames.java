@@ -55,19 +55,23 @@ public final class HfWeightNames {
 
     private static TransformerWeights llamaFromHf(TransformerConfig c, Lookup in) {
         List<BlockWeights> blocks = new ArrayList<>();
+        // Shapes are checked here, where the checkpoint's own tensor name can be given.
+        long h = c.hidden();
         for (int i = 0; i < c.layers(); i++) {
             String p = "layers." + i + ".";
             Map<LoraTarget, LinearWeights> l = new EnumMap<>(LoraTarget.class);
             for (LoraTarget t : c.targets()) {
                 String name = p + llamaModule(t);
-                l.put(t, new LinearWeights(in.get(name + ".weight"), c.hasBias(t) ? in.get(name + ".bias") : null));
+                int[] shape = c.linearShape(t);
+                l.put(t, new LinearWeights(in.get(name + ".weight", shape[0], shape[1]),
+                        c.hasBias(t) ? in.get(name + ".bias", shape[0]) : null));
             }
-            blocks.add(new BlockWeights(l, in.get(p + "input_layernorm.weight"), null,
-                    in.get(p + "post_attention_layernorm.weight"), null));
+            blocks.add(new BlockWeights(l, in.get(p + "input_layernorm.weight", h), null,
+                    in.get(p + "post_attention_layernorm.weight", h), null));
         }
-        HostTensor head = c.tiedEmbeddings() ? null : in.get("lm_head.weight");
-        TransformerWeights w = new TransformerWeights(c, in.get("embed_tokens.weight"), null, null, null, null, blocks,
-                in.get("norm.weight"), null, head);
+        HostTensor head = c.tiedEmbeddings() ? null : in.get("lm_head.weight", c.vocabSize(), h);
+        TransformerWeights w = new TransformerWeights(c, in.get("embed_tokens.weight", c.vocabSize(), h), null, null,
+                null, null, blocks, in.get("norm.weight", h), null, head);
         // Old checkpoints store the rotary inverse frequencies, which the config determines; a tied
         // checkpoint may still hold a copy of the embeddings as lm_head.
         in.ignoreSuffix(".rotary_emb.inv_freq");
@@ -264,6 +268,18 @@ public final class HfWeightNames {
                 }
             }
             throw new IllegalArgumentException("checkpoint has no tensor '" + name + "'");
+        }
+
+        /** {@link #get(String)}, refusing a tensor whose shape is not {@code shape}, by its checkpoint name. */
+        HostTensor get(String name, long... shape) {
+            HostTensor t = get(name);
+            if (!java.util.Arrays.equals(t.shape(), shape)) {
+                String found = tensors.containsKey(name) ? name : prefix + name;
+                throw new IllegalArgumentException("checkpoint tensor '" + found + "' has shape "
+                        + java.util.Arrays.toString(t.shape()) + " but the config needs "
+                        + java.util.Arrays.toString(shape));
+            }
+            return t;
         }
 
         /** LayerNorm parameters; old BERT checkpoints name them gamma/beta. */

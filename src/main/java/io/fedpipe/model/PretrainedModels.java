@@ -90,9 +90,28 @@ public final class PretrainedModels {
                     dir.resolve(HfModelDirectory.CONFIG_FILE_NAME).toString());
             Map<String, HostTensor> tensors = new LinkedHashMap<>(d.weights());
             tensors.keySet().removeIf(k -> k.startsWith("classifier."));
-            return HfWeightNames.fromHf(config, tensors);
+            TransformerWeights weights = HfWeightNames.fromHf(config, tensors);
+            requireFinite(dir, tensors);
+            return weights;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A NaN or infinite weight (a diverged or corrupted checkpoint) would turn every output NaN
+     * with no hint of where it came from; name the tensor instead. Quantizing refuses such values
+     * too, but a float32 base is used as it is.
+     */
+    private static void requireFinite(Path dir, Map<String, HostTensor> tensors) {
+        for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
+            float[] d = e.getValue().data();
+            for (int i = 0; i < d.length; i++) {
+                if (!Float.isFinite(d[i])) {
+                    throw new IllegalArgumentException(dir + ": tensor '" + e.getKey() + "' holds " + d[i]
+                            + " at element " + i + "; a model's weights must be finite");
+                }
+            }
         }
     }
 

@@ -342,7 +342,16 @@ public final class TransformerModel implements AutoCloseable {
             cos = Embedding.embedding(positions, ropeCos, SparseFormat.DENSE).singletonOrThrow().expandDims(1);
             sin = Embedding.embedding(positions, ropeSin, SparseFormat.DENSE).singletonOrThrow().expandDims(1);
         }
-        int half = config.headDim() / 2;
+        return rotate(x, cos, sin);
+    }
+
+    /**
+     * {@code x·cos + rotate_half(x)·sin} (Hugging Face's {@code apply_rotary_pos_emb}), the pure
+     * form of the rotation: {@code x} is {@code [..., T, d]}, {@code cos} and {@code sin} are the
+     * {@code [T, d]} rows of {@link RotaryTable#cosSin} for the T positions.
+     */
+    static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
+        long half = x.getShape().get(x.getShape().dimension() - 1) / 2;
         NDArray x1 = x.get(new ai.djl.ndarray.index.NDIndex("..., :{}", half));
         NDArray x2 = x.get(new ai.djl.ndarray.index.NDIndex("..., {}:", half));
         NDArray rotated = NDArrays.concat(new ai.djl.ndarray.NDList(x2.neg(), x1), -1);

@@ -7,7 +7,9 @@ import io.fedpipe.core.TransformerConfig;
 
 /**
  * {@link TransformerConfig} to and from a Hugging Face {@code config.json}
- * ({@code model_type} "bert" or "gpt2", with each family's own key names).
+ * ({@code model_type} "bert", "gpt2", "llama", "qwen2" or "mistral", with each family's own key
+ * names). A Llama-family config with q/k/v biases but no o_proj bias is written as "qwen2", the
+ * only type that expresses it.
  */
 public final class HfConfigs {
 
@@ -65,7 +67,8 @@ public final class HfConfigs {
                     + " < " + positions + " positions) is not supported");
         }
         boolean qwen = type.equals("qwen2");
-        boolean bias = json.path("attention_bias").asBoolean(qwen);
+        // Qwen2's q/k/v always carry biases (Qwen2Attention hard-codes bias=True); it has no attention_bias key.
+        boolean bias = qwen || json.path("attention_bias").asBoolean(false);
         TransformerConfig c = new TransformerConfig(TransformerConfig.Family.LLAMA,
                 integer(json, "vocab_size", source), hidden, integer(json, "num_hidden_layers", source), heads,
                 integer(json, "intermediate_size", source), positions, 0, number(json, "rms_norm_eps", 1e-6, source),
@@ -110,8 +113,13 @@ public final class HfConfigs {
     public static ObjectNode toJson(TransformerConfig c) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         if (c.family() == TransformerConfig.Family.LLAMA) {
-            o.putArray("architectures").add("LlamaForCausalLM");
-            o.put("model_type", "llama");
+            // q/k/v biases without an o_proj bias is Qwen2; Llama's attention_bias puts a bias on all four.
+            boolean qwen = c.attentionBias() && !c.outputBias();
+            if (c.outputBias() && !c.attentionBias()) {
+                throw new IllegalArgumentException("an o_proj bias without q/k/v biases has no Hugging Face config");
+            }
+            o.putArray("architectures").add(qwen ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
+            o.put("model_type", qwen ? "qwen2" : "llama");
             o.put("vocab_size", c.vocabSize());
             o.put("hidden_size", c.hidden());
             o.put("intermediate_size", c.intermediate());
@@ -133,7 +141,9 @@ public final class HfConfigs {
             } else {
                 o.putNull("rope_scaling");
             }
-            o.put("attention_bias", c.attentionBias());
+            if (!qwen) {
+                o.put("attention_bias", c.attentionBias());
+            }
             o.put("mlp_bias", false);
             o.put("hidden_act", "silu");
             o.put("tie_word_embeddings", c.tiedEmbeddings());

@@ -31,9 +31,11 @@ import java.util.Optional;
  * the names the file gives them. Tokenizer files ({@link #TOKENIZER_FILE_NAMES}) are not parsed,
  * only located so that writing can copy them along.
  *
- * <p>Writing puts {@code config.json} (pretty-printed), the weights as F32 (one file, or shards of
- * at most {@code maxShardBytes} of data each, replacing any weights files there before) with
- * {@code {"format": "pt"}} metadata as {@code transformers} expects, and copies the tokenizer files.
+ * <p>Writing puts {@code config.json} (pretty-printed), the weights as F32, or F16 / BF16 when asked
+ * (one file, or shards of at most {@code maxShardBytes} of data each, replacing any weights files
+ * there before) with {@code {"format": "pt"}} metadata as {@code transformers} expects, and copies
+ * the tokenizer files. Writing in a chosen dtype also sets the config's {@code torch_dtype} to it,
+ * which is what {@code from_pretrained(torch_dtype="auto")} loads the weights as.
  */
 public final class HfModelDirectory {
 
@@ -92,15 +94,51 @@ public final class HfModelDirectory {
      */
     public static List<Path> write(Path dir, JsonNode config, Map<String, HostTensor> weights,
             Collection<Path> tokenizerFiles, long maxShardBytes) throws IOException {
+        requireObject(config);
+        return write(dir, config, weights, tokenizerFiles, maxShardBytes, SafetensorsDtype.F32, false);
+    }
+
+    /**
+     * Writes a model directory with its weights stored as {@code dtype} (F32, F16 or BF16) and
+     * {@code config.json}'s {@code torch_dtype} set to match ({@code config} itself is not changed).
+     */
+    public static List<Path> write(Path dir, JsonNode config, Map<String, HostTensor> weights,
+            Collection<Path> tokenizerFiles, long maxShardBytes, SafetensorsDtype dtype) throws IOException {
+        requireObject(config);
+        return write(dir, config, weights, tokenizerFiles, maxShardBytes, dtype, true);
+    }
+
+    /** The {@code torch_dtype} name of a float dtype FedPipe writes. */
+    public static String torchDtype(SafetensorsDtype dtype) {
+        return switch (dtype) {
+            case F32 -> "float32";
+            case F16 -> "float16";
+            case BF16 -> "bfloat16";
+            default -> throw new IllegalArgumentException("weights can be written as F32, F16 or BF16, not " + dtype);
+        };
+    }
+
+    private static void requireObject(JsonNode config) {
         if (!config.isObject()) {
             throw new IllegalArgumentException("config must be a JSON object, got " + config.getNodeType());
+        }
+    }
+
+    private static List<Path> write(Path dir, JsonNode config, Map<String, HostTensor> weights,
+            Collection<Path> tokenizerFiles, long maxShardBytes, SafetensorsDtype dtype, boolean setTorchDtype)
+            throws IOException {
+        if (setTorchDtype) {
+            ObjectNode withDtype = ((ObjectNode) config).deepCopy();
+            withDtype.put("torch_dtype", torchDtype(dtype));
+            config = withDtype;
         }
         Files.createDirectories(dir);
         List<Path> written = new ArrayList<>();
         Path configFile = dir.resolve(CONFIG_FILE_NAME);
         Files.writeString(configFile, SafetensorsIndex.PRETTY_JSON.writeValueAsString(config) + "\n");
         written.add(configFile);
-        written.addAll(ShardedSafetensors.write(dir, WEIGHTS_BASE_NAME, weights, WEIGHTS_METADATA, maxShardBytes));
+        written.addAll(ShardedSafetensors.write(dir, WEIGHTS_BASE_NAME, weights, WEIGHTS_METADATA, maxShardBytes,
+                dtype));
         for (Path source : tokenizerFiles) {
             Path target = dir.resolve(source.getFileName().toString());
             if (!Files.exists(target) || !Files.isSameFile(source, target)) {
@@ -114,6 +152,11 @@ public final class HfModelDirectory {
     /** Writes this model, with its tokenizer files, to {@code dir}. */
     public List<Path> writeTo(Path dir, long maxShardBytes) throws IOException {
         return write(dir, config, weights, tokenizerFiles, maxShardBytes);
+    }
+
+    /** Writes this model, with its tokenizer files, to {@code dir} with the weights as {@code dtype}. */
+    public List<Path> writeTo(Path dir, long maxShardBytes, SafetensorsDtype dtype) throws IOException {
+        return write(dir, config, weights, tokenizerFiles, maxShardBytes, dtype);
     }
 
     public Path directory() {

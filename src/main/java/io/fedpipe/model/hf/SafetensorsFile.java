@@ -30,9 +30,13 @@ import java.util.Map;
  * work (DJL's own safetensors codec uses {@code int} offsets). The returned map is in data-offset
  * order, which for files this class wrote is the caller's insertion order.
  *
- * <p>Writing stores F32, little-endian, with the header padded by spaces to a multiple of 8 bytes
- * so the data is aligned (as the reference writer does), into a temporary sibling file that is
- * then moved over the target: a crash never leaves a half-written file under the real name.
+ * <p>Writing stores F32, F16 or BF16, little-endian, with the header padded by spaces to a multiple
+ * of 8 bytes so the data is aligned (as the reference writer does), into a temporary sibling file
+ * that is then moved over the target: a crash never leaves a half-written file under the real name.
+ * F16 and BF16 are narrowed by rounding to nearest, ties to even ({@link HalfFloats}, as PyTorch's
+ * {@code .to(torch.float16)} does); a finite value that would become an infinity is refused, naming
+ * the tensor, since a checkpoint with a silently infinite weight computes NaN. NaN and infinities
+ * given as such are kept.
  */
 public final class SafetensorsFile {
 
@@ -73,7 +77,20 @@ public final class SafetensorsFile {
      */
     public static void write(Path file, Map<String, HostTensor> tensors, Map<String, String> metadata)
             throws IOException {
-        byte[] header = headerBytes(tensors, metadata);
+        write(file, tensors, metadata, SafetensorsDtype.F32);
+    }
+
+    /**
+     * Writes {@code tensors} as {@code dtype} (F32, F16 or BF16) in iteration order, with
+     * {@code metadata} as the header's {@code __metadata__} (omitted when empty). Replaces
+     * {@code file} if it exists; on a refused value nothing is written.
+     *
+     * @throws IllegalArgumentException for another dtype, or a finite value outside F16's range
+     */
+    public static void write(Path file, Map<String, HostTensor> tensors, Map<String, String> metadata,
+            SafetensorsDtype dtype) throws IOException {
+        requireStorable(tensors, dtype);
+        byte[] header = headerBytes(tensors, metadata, dtype);
         Path parent = file.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         Path tmp = parent.resolve(file.getFileName() + ".tmp");
@@ -84,7 +101,11 @@ public final class SafetensorsFile {
             writeFully(channel, buffer.flip());
             writeFully(channel, ByteBuffer.wrap(header));
             for (HostTensor t : tensors.values()) {
-                writeFloats(channel, buffer, t.data());
+                if (dtype == SafetensorsDtype.F32) {
+                    writeFloats(channel, buffer, t.data());
+                } else {
+                    writeHalves(channel, buffer, t.data(), dtype);
+                }
             }
             channel.force(false);
         } catch (IOException | RuntimeException e) {
@@ -94,9 +115,40 @@ public final class SafetensorsFile {
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    /** Bytes the data section of a file holding {@code t} as F32 takes. */
-    static long f32Bytes(HostTensor t) {
-        return 4L * t.data().length;
+    /** Bytes the data section of a file holding {@code t} as {@code dtype} takes. */
+    static long dataBytes(HostTensor t, SafetensorsDtype dtype) {
+        return (long) dtype.byteSize() * t.data().length;
+    }
+
+    /** The dtypes {@link #write} can store: the float types reading widens back exactly. */
+    private static void requireWritable(SafetensorsDtype dtype) {
+        if (dtype == null || !dtype.widensToFloat32()) {
+            throw new IllegalArgumentException("safetensors weights can be written as F32, F16 or BF16, not " + dtype);
+        }
+    }
+
+    /** Refuses a dtype {@link #write} cannot store, and finite values it would turn into infinities. */
+    static void requireStorable(Map<String, HostTensor> tensors, SafetensorsDtype dtype) {
+        requireWritable(dtype);
+        if (dtype != SafetensorsDtype.F32) {
+            for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
+                requireRepresentable(e.getKey(), e.getValue().data(), dtype);
+            }
+        }
+    }
+
+    private static void requireRepresentable(String name, float[] data, SafetensorsDtype dtype) {
+        for (int i = 0; i < data.length; i++) {
+            if (Float.isFinite(data[i]) && !Float.isFinite(narrow(data[i], dtype))) {
+                throw new IllegalArgumentException("tensor '" + name + "' element " + i + " = " + data[i]
+                        + " is outside the range of " + dtype + " (it would be stored as an infinity)");
+            }
+        }
+    }
+
+    private static float narrow(float value, SafetensorsDtype dtype) {
+        return dtype == SafetensorsDtype.F16 ? HalfFloats.fromFloat16Bits(HalfFloats.toFloat16Bits(value))
+                : HalfFloats.fromBfloat16Bits(HalfFloats.toBfloat16Bits(value));
     }
 
     private static void checkLoadable(Path file, SafetensorsHeader.TensorEntry e) throws ModelFileFormatException {
@@ -143,7 +195,8 @@ public final class SafetensorsFile {
         }
     }
 
-    private static byte[] headerBytes(Map<String, HostTensor> tensors, Map<String, String> metadata) {
+    private static byte[] headerBytes(Map<String, HostTensor> tensors, Map<String, String> metadata,
+            SafetensorsDtype dtype) {
         ObjectNode root = JsonNodeFactory.instance.objectNode();
         if (!metadata.isEmpty()) {
             ObjectNode meta = root.putObject(SafetensorsHeader.METADATA_KEY);
@@ -157,12 +210,12 @@ public final class SafetensorsFile {
             }
             HostTensor t = e.getValue();
             ObjectNode entry = root.putObject(name);
-            entry.put("dtype", SafetensorsDtype.F32.name());
+            entry.put("dtype", dtype.name());
             ArrayNode shape = entry.putArray("shape");
             for (long d : t.shape()) {
                 shape.add(d);
             }
-            long end = offset + f32Bytes(t);
+            long end = offset + dataBytes(t, dtype);
             entry.putArray("data_offsets").add(offset).add(end);
             offset = end;
         }
@@ -190,6 +243,23 @@ public final class SafetensorsFile {
             buffer.clear();
             buffer.asFloatBuffer().put(data, done, n);
             buffer.limit(n * 4);
+            writeFully(channel, buffer);
+        }
+    }
+
+    private static void writeHalves(FileChannel channel, ByteBuffer buffer, float[] data, SafetensorsDtype dtype)
+            throws IOException {
+        int perChunk = buffer.capacity() / 2;
+        boolean f16 = dtype == SafetensorsDtype.F16;
+        for (int done = 0; done < data.length; done += perChunk) {
+            int n = Math.min(perChunk, data.length - done);
+            buffer.clear();
+            ShortBuffer out = buffer.asShortBuffer();
+            for (int i = 0; i < n; i++) {
+                float v = data[done + i];
+                out.put(f16 ? HalfFloats.toFloat16Bits(v) : HalfFloats.toBfloat16Bits(v));
+            }
+            buffer.limit(n * 2);
             writeFully(channel, buffer);
         }
     }

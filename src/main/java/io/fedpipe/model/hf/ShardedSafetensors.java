@@ -79,6 +79,17 @@ public final class ShardedSafetensors {
      */
     public static List<Path> write(Path dir, String baseName, Map<String, HostTensor> tensors,
             Map<String, String> metadata, long maxShardBytes) throws IOException {
+        return write(dir, baseName, tensors, metadata, maxShardBytes, SafetensorsDtype.F32);
+    }
+
+    /**
+     * As {@link #write(Path, String, Map, Map, long)}, storing every tensor as {@code dtype} (F32,
+     * F16 or BF16); shard sizes count the bytes in that dtype.
+     */
+    public static List<Path> write(Path dir, String baseName, Map<String, HostTensor> tensors,
+            Map<String, String> metadata, long maxShardBytes, SafetensorsDtype dtype) throws IOException {
+        // Checked before the old checkpoint is deleted, so a refused value leaves the directory as it was.
+        SafetensorsFile.requireStorable(tensors, dtype);
         if (maxShardBytes <= 0) {
             throw new IllegalArgumentException("maxShardBytes must be positive, got " + maxShardBytes);
         }
@@ -87,11 +98,11 @@ public final class ShardedSafetensors {
         }
         Files.createDirectories(dir);
         deleteCheckpointFiles(dir, baseName);
-        List<Map<String, HostTensor>> shards = planShards(tensors, maxShardBytes);
+        List<Map<String, HostTensor>> shards = planShards(tensors, maxShardBytes, dtype);
         List<Path> written = new ArrayList<>();
         if (shards.size() <= 1) {
             Path single = dir.resolve(baseName + ".safetensors");
-            SafetensorsFile.write(single, shards.isEmpty() ? Map.of() : shards.get(0), metadata);
+            SafetensorsFile.write(single, shards.isEmpty() ? Map.of() : shards.get(0), metadata, dtype);
             written.add(single);
             return written;
         }
@@ -100,11 +111,11 @@ public final class ShardedSafetensors {
         for (int i = 0; i < shards.size(); i++) {
             String shardName = shardFileName(baseName, i + 1, shards.size());
             Path shardFile = dir.resolve(shardName);
-            SafetensorsFile.write(shardFile, shards.get(i), metadata);
+            SafetensorsFile.write(shardFile, shards.get(i), metadata, dtype);
             written.add(shardFile);
             for (Map.Entry<String, HostTensor> t : shards.get(i).entrySet()) {
                 weightMap.put(t.getKey(), shardName);
-                totalSize += SafetensorsFile.f32Bytes(t.getValue());
+                totalSize += SafetensorsFile.dataBytes(t.getValue(), dtype);
             }
         }
         Path indexFile = dir.resolve(baseName + ".safetensors.index.json");
@@ -118,12 +129,13 @@ public final class ShardedSafetensors {
         return String.format("%s-%05d-of-%05d.safetensors", baseName, shard, shardCount);
     }
 
-    static List<Map<String, HostTensor>> planShards(Map<String, HostTensor> tensors, long maxShardBytes) {
+    static List<Map<String, HostTensor>> planShards(Map<String, HostTensor> tensors, long maxShardBytes,
+            SafetensorsDtype dtype) {
         List<Map<String, HostTensor>> shards = new ArrayList<>();
         Map<String, HostTensor> current = new LinkedHashMap<>();
         long currentBytes = 0;
         for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
-            long bytes = SafetensorsFile.f32Bytes(e.getValue());
+            long bytes = SafetensorsFile.dataBytes(e.getValue(), dtype);
             if (!current.isEmpty() && currentBytes + bytes > maxShardBytes) {
                 shards.add(current);
                 current = new LinkedHashMap<>();
