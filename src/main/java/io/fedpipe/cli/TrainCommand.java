@@ -20,19 +20,24 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code fedpipe train}: local LoRA fine-tuning of an encoder classifier on one machine. */
+/**
+ * {@code fedpipe train}: local LoRA fine-tuning on one machine: an encoder classifier (MiniLM on a
+ * topic task) or a decoder on a generation task ({@link DecoderTraining}).
+ */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Fine-tune a model locally with LoRA adapters on a quantized frozen base.")
 final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--model", defaultValue = "minilm-l6", description = "Built-in model (minilm-l6) or a Hugging Face BERT directory. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--model", defaultValue = "minilm-l6", description = "Built-in model (minilm-l6, fedpipe-lm-small) or a Hugging Face directory (BERT, GPT-2, Llama family). Default: ${DEFAULT-VALUE}")
     String model;
 
     @Option(names = "--task", defaultValue = "wordnet-topics",
-            description = "wordnet-topics, or a directory with train.jsonl and validation.jsonl. Default: ${DEFAULT-VALUE}")
+            description = "Encoders: wordnet-topics, or a directory with train.jsonl and validation.jsonl ({text, label}). "
+                    + "Decoders: e2e, or a directory with train.jsonl, validation.jsonl, test.jsonl ({prompt, completion} or "
+                    + "Alpaca {instruction, input, output}). Default: ${DEFAULT-VALUE}")
     String task;
 
-    @Option(names = "--targets", defaultValue = "q,k,v,o", description = "Adapted matrices: q,k,v,o,ffn_in,ffn_out. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--targets", defaultValue = "q,k,v,o", description = "Adapted matrices: q,k,v,o,gate,ffn_in,ffn_out (or q_proj, …, down_proj). Default: ${DEFAULT-VALUE}")
     String targets;
 
     @Option(names = "--rank", defaultValue = "8", description = "LoRA rank. Default: ${DEFAULT-VALUE}")
@@ -53,7 +58,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "32", description = "Examples per step. Default: ${DEFAULT-VALUE}")
     int batch;
 
-    @Option(names = "--max-length", defaultValue = "64", description = "Tokens per example (longer ones are truncated and counted). Default: ${DEFAULT-VALUE}")
+    @Option(names = "--max-length", defaultValue = "-1", description = "Tokens per example (classifier default 64, longer ones truncated; decoder default 256, longer ones left out; both counted).")
     int maxLength;
 
     @Option(names = "--lr", defaultValue = "2e-3", description = "Peak learning rate. Default: ${DEFAULT-VALUE}")
@@ -85,13 +90,36 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the final metrics as one JSON object and no progress bar.")
     boolean json;
 
+    @Option(names = "--beams", defaultValue = "10", description = "Decoders: beam width for the test prompts (1 = greedy). Default: ${DEFAULT-VALUE}")
+    int beams;
+
+    @Option(names = "--length-penalty", defaultValue = "0.9", description = "Decoders: beam length penalty. Default: ${DEFAULT-VALUE}")
+    double lengthPenalty;
+
+    @Option(names = "--no-repeat-ngram", defaultValue = "4", description = "Decoders: no repeated n-gram of this size (0 = off). Default: ${DEFAULT-VALUE}")
+    int noRepeatNgram;
+
+    @Option(names = "--max-new-tokens", defaultValue = "64", description = "Decoders: tokens generated per test prompt at most. Default: ${DEFAULT-VALUE}")
+    int maxNewTokens;
+
+    @Option(names = "--test-prompts", defaultValue = "0", description = "Decoders: test prompts to decode and score (0 = all). Default: ${DEFAULT-VALUE}")
+    int testPrompts;
+
     @Spec
     CommandSpec command;
 
     @Override
     public Integer call() throws Exception {
+        if (DecoderTraining.isDecoder(model)) {
+            TrainerSettings settings = TrainerSettings.fromConfig(TrainerSettings.load(config));
+            EngineSetup.start(threads < 0 ? settings.effectiveThreads() : threads == 0
+                    ? Runtime.getRuntime().availableProcessors() : threads);
+            try (NDManager manager = NDManager.newBaseManager(settings.resolveDevice())) {
+                return DecoderTraining.run(this, command.commandLine().getOut(), manager);
+            }
+        }
         FineTuneSpec spec = new FineTuneSpec(model, task, LoraTarget.parseList(targets), rank, alpha, loraDropout,
-                bits, steps, batch, maxLength, lr, warmup >= 0 ? warmup : Math.round(steps * 0.06f),
+                bits, steps, batch, maxLength > 0 ? maxLength : 64, lr, warmup >= 0 ? warmup : Math.round(steps * 0.06f),
                 seed, evalExamples, layerwise, out);
         TrainerSettings settings = TrainerSettings.fromConfig(TrainerSettings.load(config));
         int intraOp = threads < 0 ? settings.effectiveThreads() : threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;

@@ -195,4 +195,111 @@ public final class PeftAdapters {
         modulesToSave.forEach(save::add);
         return o;
     }
+
+    /** Adapters read back from a PEFT directory, with the config they apply under. */
+    public record Loaded(LoraConfig lora, Map<MatrixId, Adapter> adapters) {}
+
+    /**
+     * Reads a PEFT LoRA adapter directory for a model of {@code config}. Each module's own scale
+     * {@code alpha_m / r_m} ({@code rank_pattern}, {@code alpha_pattern} by module name, else
+     * {@code r} and {@code lora_alpha}) is folded into B, so the returned config (α = 1, scale 1/r)
+     * applies exactly the same {@code ΔW}. A fused GPT-2 {@code c_attn} adapter is split into q, k
+     * and v by rows of B (each part keeps the whole A); a part whose block is zero is left out.
+     */
+    public static Loaded read(java.nio.file.Path dir, TransformerConfig config) throws java.io.IOException {
+        java.nio.file.Path cfgFile = dir.resolve("adapter_config.json");
+        java.nio.file.Path weightsFile = dir.resolve("adapter_model.safetensors");
+        if (!java.nio.file.Files.isRegularFile(cfgFile) || !java.nio.file.Files.isRegularFile(weightsFile)) {
+            throw new IllegalArgumentException(dir + " is not a PEFT adapter: it needs adapter_config.json and "
+                    + "adapter_model.safetensors");
+        }
+        com.fasterxml.jackson.databind.JsonNode cfg = new com.fasterxml.jackson.databind.ObjectMapper().readTree(cfgFile.toFile());
+        if (!"LORA".equalsIgnoreCase(cfg.path("peft_type").asText())) {
+            throw new IllegalArgumentException(cfgFile + ": peft_type is '" + cfg.path("peft_type").asText()
+                    + "', FedPipe reads LORA adapters");
+        }
+        int r = cfg.path("r").asInt(0);
+        double alpha = cfg.path("lora_alpha").asDouble(Double.NaN);
+        if (r <= 0 || !(alpha > 0)) {
+            throw new IllegalArgumentException(cfgFile + ": r and lora_alpha must be positive");
+        }
+        Map<String, List<MatrixId>> byModule = new LinkedHashMap<>();
+        for (int layer = 0; layer < config.layers(); layer++) {
+            for (io.fedpipe.core.LoraTarget t : config.targets()) {
+                MatrixId id = new MatrixId(layer, t);
+                byModule.computeIfAbsent(moduleName(config.family(), id), k -> new java.util.ArrayList<>()).add(id);
+            }
+        }
+        Map<String, HostTensor> tensors = io.fedpipe.model.hf.SafetensorsFile.read(weightsFile);
+        Map<MatrixId, Integer> ranks = new TreeMap<>();
+        Map<MatrixId, Adapter> adapters = new TreeMap<>();
+        for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
+            String name = e.getKey();
+            if (!name.endsWith(".lora_A.weight")) {
+                continue;
+            }
+            String module = name.substring(0, name.length() - ".lora_A.weight".length()).replaceFirst("^base_model\\.model\\.", "");
+            List<MatrixId> ids = byModule.get(module);
+            if (ids == null) {
+                throw new IllegalArgumentException(weightsFile + ": adapter for '" + module + "', which a "
+                        + config.family() + " model of " + config.layers() + " layers does not have");
+            }
+            HostTensor a = e.getValue();
+            HostTensor b = tensors.get(name.replace(".lora_A.", ".lora_B."));
+            if (b == null || a.rank() != 2 || b.rank() != 2 || a.dim(0) != b.dim(1)) {
+                throw new IllegalArgumentException(weightsFile + ": '" + module + "' lacks a lora_B matching lora_A " + a);
+            }
+            int rm = pattern(cfg.path("rank_pattern"), module, r);
+            double am = patternDouble(cfg.path("alpha_pattern"), module, alpha);
+            int rank = Math.toIntExact(a.dim(0));
+            if (rank != rm) {
+                throw new IllegalArgumentException(weightsFile + ": '" + module + "' has rank " + rank
+                        + " but adapter_config.json says " + rm);
+            }
+            long rows = b.dim(0) / ids.size();
+            for (int part = 0; part < ids.size(); part++) {
+                MatrixId id = ids.get(part);
+                int out = config.linearShape(id.target())[0];
+                if (rows != out || a.dim(1) != config.linearShape(id.target())[1]) {
+                    throw new IllegalArgumentException(weightsFile + ": '" + module + "' has shapes A " + a + ", B " + b
+                            + " that do not fit " + id);
+                }
+                float fold = (float) (am / rm * rank); // file scale / (1 / rank)
+                float[] block = new float[(int) (rows * rank)];
+                boolean any = false;
+                for (int i = 0; i < block.length; i++) {
+                    block[i] = b.data()[(int) (part * rows * rank) + i] * fold;
+                    any |= block[i] != 0;
+                }
+                if (!any && ids.size() > 1) {
+                    continue;
+                }
+                ranks.put(id, rank);
+                adapters.put(id, new Adapter(a, new HostTensor(new long[] {rows, rank}, block)));
+            }
+        }
+        if (adapters.isEmpty()) {
+            throw new IllegalArgumentException(weightsFile + ": no LoRA adapters in it");
+        }
+        return new Loaded(new LoraConfig(ranks, 1f, 0f), adapters);
+    }
+
+    private static int pattern(com.fasterxml.jackson.databind.JsonNode patterns, String module, int fallback) {
+        double v = patternDouble(patterns, module, fallback);
+        return (int) v;
+    }
+
+    private static double patternDouble(com.fasterxml.jackson.databind.JsonNode patterns, String module, double fallback) {
+        if (patterns == null || !patterns.isObject()) {
+            return fallback;
+        }
+        var it = patterns.properties().iterator();
+        while (it.hasNext()) {
+            var e = it.next();
+            if (module.equals(e.getKey()) || module.endsWith("." + e.getKey())) {
+                return e.getValue().asDouble();
+            }
+        }
+        return fallback;
+    }
 }
