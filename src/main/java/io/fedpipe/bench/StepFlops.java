@@ -45,4 +45,15 @@ public final class StepFlops {
         double head = 2.0 * batch * d * classes * 3; // forward, input grad, weight grad
         return total + head;
     }
+
+    /**
+     * FLOPs of one causal-LM LoRA step: the blocks as {@link #perStep} counts them (every linear
+     * by its own shape, so GQA's narrower k/v and Llama's gate are included), plus the LM head over
+     * every position, forward and input gradient ({@code 2·2·B·T·d·V}; the frozen head has no
+     * weight gradient).
+     */
+    public static double perCausalLmStep(TransformerConfig c, LoraConfig lora, int batch, int seq) {
+        double blocksAndNoHead = perStep(c, lora, batch, seq, 0);
+        return blocksAndNoHead + 2.0 * 2.0 * batch * seq * c.hidden() * c.vocabSize();
+    }
 }

@@ -51,7 +51,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--rounds", description = "Rounds of the 'bench cluster' job. Default: 3")
     Integer rounds;
 
-    @Option(names = "--model", defaultValue = "minilm-l6", description = "Model (minilm-l6). Default: ${DEFAULT-VALUE}")
+    @Option(names = "--model", defaultValue = "minilm-l6", description = "step: minilm-l6 (classifier step), or a decoder: fedpipe-lm-small, a GPT-2/Llama directory, llama-shape:CONFIG.json (random weights of that shape). Default: ${DEFAULT-VALUE}")
     String model;
 
     @Option(names = "--bits", defaultValue = "fp32,bf16,int8,nf4", split = ",",
@@ -98,9 +98,10 @@ final class BenchCommand implements Callable<Integer> {
         }
         List<Integer> threads = this.threads == null ? List.of(1, 2) : this.threads;
         int steps = this.steps == null ? 15 : this.steps;
-        if (!model.equalsIgnoreCase(PretrainedModels.MINILM_L6)) {
-            // The step's shape is the MiniLM benchmark; other models are not wired in yet.
-            throw new IllegalArgumentException("bench step measures " + PretrainedModels.MINILM_L6 + " only, not '" + model + "'");
+        boolean decoder = !model.equalsIgnoreCase(PretrainedModels.MINILM_L6);
+        if (decoder && !model.startsWith("llama-shape:") && PretrainedModels.directoryOf(model).isEmpty()) {
+            throw new IllegalArgumentException("bench step measures minilm-l6, fedpipe-lm-small, a decoder directory or "
+                    + "llama-shape:CONFIG.json, not '" + model + "'");
         }
         for (String b : bits) {
             QuantFormat.parse(b);
@@ -117,8 +118,11 @@ final class BenchCommand implements Callable<Integer> {
         List<ObjectNode> rows = new ArrayList<>();
         for (String b : bits) {
             for (int t : threads) {
-                ObjectNode row = (ObjectNode) child(false, b.toLowerCase(Locale.ROOT), Integer.toString(t),
-                        Integer.toString(steps), layerwise);
+                ObjectNode row = decoder
+                        ? (ObjectNode) lmChild(model, b.toLowerCase(Locale.ROOT), Integer.toString(t),
+                                Integer.toString(steps), layerwise)
+                        : (ObjectNode) child(false, b.toLowerCase(Locale.ROOT), Integer.toString(t),
+                                Integer.toString(steps), layerwise);
                 double tuned = gemmTuned.get(t).get("gemm_gflops").asDouble();
                 double plain = gemmDefault.get(t).get("gemm_gflops").asDouble();
                 double peak = Math.max(tuned, plain);
@@ -139,6 +143,12 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    private JsonNode lmChild(String... args) throws IOException, InterruptedException {
+        return run(ChildJvm.forMain(io.fedpipe.bench.CausalLmStepBenchmark.class).args(args)
+                .jvmOptions("-Xmx4g", "-XX:+UseSerialGC", "-XX:MaxHeapFreeRatio=20", "-XX:MinHeapFreeRatio=5")
+                .threads(Integer.parseInt(args[2])), args);
+    }
+
     private JsonNode child(boolean withoutShim, String... args) throws IOException, InterruptedException {
         ChildJvm.Builder b = ChildJvm.forMain(StepBenchmark.class).args(args)
                 .jvmOptions("-Xmx2g", "-XX:+UseSerialGC", "-XX:MaxHeapFreeRatio=20", "-XX:MinHeapFreeRatio=5")
@@ -146,6 +156,10 @@ final class BenchCommand implements Callable<Integer> {
         if (withoutShim) {
             b.withoutMklShim();
         }
+        return run(b, args);
+    }
+
+    private JsonNode run(ChildJvm.Builder b, String... args) throws IOException, InterruptedException {
         Process p = b.processBuilder().redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String result = null;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -163,6 +177,20 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static void printTable(List<ObjectNode> rows) {
+        if (!rows.isEmpty() && rows.get(0).has("generate_tokens_per_s_kv_cache")) {
+            System.out.printf(Locale.ROOT, "%s (%,d parameters), causal-LM LoRA step: batch 8 x 128 tokens, rank 8 on q,k,v,o%n",
+                    rows.get(0).get("model").asText(), rows.get(0).get("parameters").asLong());
+            System.out.printf(Locale.ROOT, "%-5s %3s %9s %8s %10s %9s %9s %6s %10s %12s %12s%n", "bits", "thr", "layerwise",
+                    "step ms", "tokens/s", "eff GF/s", "GEMM GF/s", "MFU", "peak RSS", "gen tok/s KV", "gen no KV");
+            for (ObjectNode r : rows) {
+                System.out.printf(Locale.ROOT, "%-5s %3d %9s %8.1f %10.0f %9.1f %9.1f %5.1f%% %8.0fMB %12.1f %12.1f%n",
+                        r.get("bits").asText(), r.get("threads").asInt(), r.get("layerwise").asBoolean(),
+                        r.get("step_ms").asDouble(), r.get("tokens_per_s").asDouble(), r.get("effective_gflops").asDouble(),
+                        r.get("gemm_gflops").asDouble(), 100 * r.get("mfu").asDouble(), r.get("peak_rss_bytes").asDouble() / 1e6,
+                        r.get("generate_tokens_per_s_kv_cache").asDouble(), r.get("generate_tokens_per_s_no_cache").asDouble());
+            }
+            return;
+        }
         System.out.printf(Locale.ROOT, "%-5s %3s %9s %8s %10s %9s %9s %6s %10s %10s%n", "bits", "thr", "layerwise",
                 "step ms", "tokens/s", "eff GF/s", "GEMM GF/s", "MFU", "peak RSS", "step grow");
         for (ObjectNode r : rows) {
