@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fedpipe.core.LoraTarget;
 import io.fedpipe.data.GenerationTask;
 import io.fedpipe.data.GenerationTasks;
+import io.fedpipe.eval.GenerationMetrics;
 import io.fedpipe.eval.GenerationScores;
 import io.fedpipe.generate.DecodingSettings;
 import io.fedpipe.model.PretrainedModels;
@@ -63,6 +64,9 @@ final class DecoderTraining {
             throw new IllegalArgumentException("model directory " + source + " has no tokenizer.json");
         }
         GenerationTask task = GenerationTasks.load(c.task, c.seed);
+        if (task.test().isEmpty()) {
+            throw new IllegalArgumentException(task.name() + " has no test prompts (test.jsonl) to decode and score");
+        }
         int maxLength = c.maxLength > 0 ? c.maxLength : Math.min(256, base.config().maxPositions());
         DecodingSettings decoding = new DecodingSettings(c.maxNewTokens, c.beams, c.lengthPenalty, c.noRepeatNgram,
                 ids.eos());
@@ -92,7 +96,7 @@ final class DecoderTraining {
                 }
             }
         }
-        GenerationScores scores = GenerationScores.of(r.predictions(), r.references());
+        GenerationScores scores = GenerationMetrics.score(r.predictions(), r.references());
         if (c.out != null) {
             Files.write(c.out.resolve("predictions.txt"), r.predictions());
             CausalLmExport.write(c.out, source, c.model, base, r.adapters(), r.lora());
@@ -112,7 +116,12 @@ final class DecoderTraining {
             o.put("generation_tokens_per_s", r.generationTokensPerSecond());
             o.put("test_prompts", r.predictions().size());
             o.put("too_long", r.tooLong());
-            scores.putInto(o.putObject("metrics"));
+            ObjectNode metrics = o.putObject("metrics");
+            metrics.put("bleu", scores.bleu());
+            metrics.put("nist", scores.nist());
+            metrics.put("meteor", scores.meteor());
+            metrics.put("rouge_l", scores.rougeL());
+            metrics.put("cider", scores.cider());
             out.println(o);
         } else {
             out.printf(Locale.ROOT, "%nloss %.3f -> %.3f; validation loss %.3f (perplexity %.1f), base %.3f (perplexity %.1f)%n",
@@ -123,7 +132,8 @@ final class DecoderTraining {
             if (r.tooLong() > 0) {
                 out.printf(Locale.ROOT, "%d examples longer than %d tokens were left out%n", r.tooLong(), maxLength);
             }
-            out.printf(Locale.ROOT, "test (%d prompts): %s%n", r.predictions().size(), scores.summary());
+            out.printf(Locale.ROOT, "test (%d prompts): BLEU %.4f  NIST %.4f  METEOR %.4f  ROUGE-L %.4f  CIDEr %.4f%n",
+                    r.predictions().size(), scores.bleu(), scores.nist(), scores.meteor(), scores.rougeL(), scores.cider());
             if (c.out != null) {
                 out.println("wrote " + c.out + "/merged (Hugging Face), " + c.out + "/adapter (PEFT), " + c.out
                         + "/predictions.txt");

@@ -53,11 +53,15 @@ public record ModelShape(String name, int layers, int hidden, int intermediate, 
         }
     }
 
-    /** The shape of a model FedPipe can load (BERT and GPT-2 families; a GPT-2 head is tied). */
+    /**
+     * The shape of a model FedPipe can load (BERT, GPT-2, Llama families). Grouped-query
+     * attention's narrower k/v projections are not modelled: the shape counts them as d × d,
+     * which over-estimates a GQA model's base bytes and compute a little (safe for planning).
+     */
     public static ModelShape of(String name, TransformerConfig c) {
-        boolean decoder = c.family() == TransformerConfig.Family.GPT2;
+        boolean llama = c.family() == TransformerConfig.Family.LLAMA;
         return new ModelShape(name, c.layers(), c.hidden(), c.intermediate(), c.heads(), c.vocabSize(),
-                c.maxPositions() + c.typeVocabSize(), 2, decoder, true);
+                llama ? 0 : c.maxPositions() + c.typeVocabSize(), llama ? 3 : 2, c.causal(), c.tiedEmbeddings());
     }
 
     /** A built-in shape by name: {@code minilm-l6, gpt2-small, gpt2-medium, llama-2-7b}. */
@@ -91,7 +95,7 @@ public record ModelShape(String name, int layers, int hidden, int intermediate, 
     }
 
     public int outFeatures(LoraTarget target) {
-        return target == LoraTarget.FFN_IN ? intermediate : hidden;
+        return target == LoraTarget.FFN_IN || target == LoraTarget.GATE ? intermediate : hidden;
     }
 
     /** Parameters of the block linears (q, k, v, o and the FFN matrices): the part that gets quantized. */

@@ -37,10 +37,25 @@ class CausalLmFineTuningTest {
     }
 
     @Test
-    void loraOnAQuantizedLlamaLearnsTheCompletionsAndGeneratesThem() throws Exception {
-        int merges = 1000;
+    void loraOnAnNf4LlamaLearnsTheCompletionsAndGeneratesThem() throws Exception {
+        TransformerConfig c = TransformerConfig.llama(257 + MERGES, 64, 2, 4, 2, 128, 64, 1e-5, 10000, null, false, false);
+        learnsColours(c, "nf4", EnumSet.of(LoraTarget.Q, LoraTarget.K, LoraTarget.V, LoraTarget.O, LoraTarget.GATE,
+                LoraTarget.FFN_IN, LoraTarget.FFN_OUT));
+    }
+
+    @Test
+    void loraOnAnInt8Gpt2LearnsThemToo() throws Exception {
+        TransformerConfig c = new TransformerConfig(TransformerConfig.Family.GPT2, 257 + MERGES, 64, 2, 4, 128, 64, 0, 1e-5);
+        learnsColours(c, "int8", EnumSet.of(LoraTarget.Q, LoraTarget.K, LoraTarget.V, LoraTarget.O, LoraTarget.FFN_IN,
+                LoraTarget.FFN_OUT));
+    }
+
+    private static final int MERGES = 1000;
+
+    private static void learnsColours(TransformerConfig c, String bits, java.util.Set<LoraTarget> targets)
+            throws Exception {
+        int merges = MERGES;
         long eos = 256 + merges;
-        TransformerConfig c = TransformerConfig.llama(257 + merges, 64, 2, 4, 2, 128, 64, 1e-5, 10000, null, false, false);
         List<GenerationExample> train = new ArrayList<>();
         List<GenerationTask.TestPrompt> test = new ArrayList<>();
         for (String[] p : PAIRS) {
@@ -48,9 +63,8 @@ class CausalLmFineTuningTest {
             test.add(new GenerationTask.TestPrompt(p[0], List.of(p[1].strip())));
         }
         GenerationTask task = new GenerationTask("colours", train, train, test);
-        CausalLmFineTuning.Spec spec = new CausalLmFineTuning.Spec(
-                EnumSet.of(LoraTarget.Q, LoraTarget.K, LoraTarget.V, LoraTarget.O, LoraTarget.GATE, LoraTarget.FFN_IN,
-                        LoraTarget.FFN_OUT), 8, 16f, "nf4", 150, 8, 32, 1e-2f, 10, 3L, null, 0,
+        CausalLmFineTuning.Spec spec = new CausalLmFineTuning.Spec(targets, 8, 16f, bits, 150, 8, 32, 1e-2f, 10, 3L,
+                null, 0,
                 DecodingSettings.greedy(4, eos), 0);
         try (TextTokenizer tok = TextTokenizer.fromJson(Gpt2TokenizerBuilder.truncatedTokenizerJson(merges), "bpe-1000",
                         1 << 10, TextTokenizer.Overflow.REJECT);
