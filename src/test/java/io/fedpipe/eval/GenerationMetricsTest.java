@@ -17,7 +17,6 @@ class GenerationMetricsTest {
         return text.isEmpty() ? List.of() : Arrays.asList(text.split(" "));
     }
 
-    @SafeVarargs
     private static List<List<String>> refs(String... texts) {
         return Arrays.stream(texts).map(GenerationMetricsTest::t).toList();
     }
