@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         description = "Federated LoRA fine-tuning of language models across heterogeneous edge servers.",
         subcommands = {TrainCommand.class, NodeCommand.class, JobCommands.Submit.class, JobCommands.Status.class,
                 JobCommands.Watch.class, JobCommands.Cancel.class, DemoCommand.class, DbSchemaCommand.class, BenchCommand.class, PlanCommand.class,
-                SimulateCommand.class, ReportCommand.class, InfoCommand.class, PretrainCommand.class, GenerateCommand.class, CommandLine.HelpCommand.class})
+                SimulateCommand.class, ReportCommand.class, InfoCommand.class, PretrainCommand.class, GenerateCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
 public final class FedPipeCli {
 
     public static void main(String[] args) {

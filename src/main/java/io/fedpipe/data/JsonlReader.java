@@ -22,6 +22,11 @@ import java.util.Locale;
  *   <li>Classification: {@code {"text": "...", "label": "sports"}}; the label may also be a JSON
  *       integer ({@code "label": 3}) and is then kept as the string {@code "3"}.</li>
  *   <li>Generation: {@code {"prompt": "...", "completion": "..."}}.</li>
+ *   <li>Instructions, Alpaca style: {@code {"instruction": "...", "input": "...", "output": "..."}};
+ *       {@code input} may be missing or empty. The prompt is {@link AlpacaPrompt}'s template, the
+ *       completion the output.</li>
+ *   <li>References for evaluation: {@code {"references": ["...", "..."]}}, at least one
+ *       non-blank string per line.</li>
  * </ul>
  *
  * <p>Other fields are ignored. Field values are kept exactly as written (not trimmed).
@@ -84,6 +89,36 @@ public final class JsonlReader {
             throws IOException {
         Parsed<GenerationExample> parsed = read(in, source, policy, JsonlReader::generation);
         return new LoadResult<>(GenerationDataset.of(parsed.records), parsed.report);
+    }
+
+    public static LoadResult<GenerationDataset> readAlpaca(Path file) throws IOException {
+        return readAlpaca(file, LoadPolicy.DEFAULT);
+    }
+
+    /** Reads {@code {"instruction","input","output"}} lines into {@link AlpacaPrompt} examples. */
+    public static LoadResult<GenerationDataset> readAlpaca(Path file, LoadPolicy policy) throws IOException {
+        try (InputStream in = open(file)) {
+            return readAlpaca(in, file.toString(), policy);
+        }
+    }
+
+    /** As {@link #readAlpaca(Path, LoadPolicy)}, from a stream the caller owns. */
+    public static LoadResult<GenerationDataset> readAlpaca(InputStream in, String source, LoadPolicy policy)
+            throws IOException {
+        Parsed<GenerationExample> parsed = read(in, source, policy, JsonlReader::alpaca);
+        return new LoadResult<>(GenerationDataset.of(parsed.records), parsed.report);
+    }
+
+    /**
+     * Reads {@code {"references": [...]}} lines: per line (one segment) its reference strings, in
+     * order. Evaluation pairs segments with predictions by position, so use {@link LoadPolicy#STRICT}
+     * there: a skipped line would shift every later segment.
+     */
+    public static LoadResult<List<List<String>>> readReferences(Path file, LoadPolicy policy) throws IOException {
+        try (InputStream in = open(file)) {
+            Parsed<List<String>> parsed = read(in, file.toString(), policy, JsonlReader::references);
+            return new LoadResult<>(List.copyOf(parsed.records), parsed.report);
+        }
     }
 
     private static InputStream open(Path file) throws IOException {
@@ -190,6 +225,41 @@ public final class JsonlReader {
 
     private static GenerationExample generation(JsonNode object) throws BadLine {
         return new GenerationExample(requiredString(object, "prompt"), requiredString(object, "completion"));
+    }
+
+    private static GenerationExample alpaca(JsonNode object) throws BadLine {
+        String instruction = requiredString(object, "instruction");
+        JsonNode input = object.get("input");
+        if (input != null && !input.isTextual()) {
+            throw new BadLine("field \"input\" must be a string, got " + describe(input));
+        }
+        return AlpacaPrompt.example(instruction, input == null ? null : input.textValue(),
+                requiredString(object, "output"));
+    }
+
+    private static List<String> references(JsonNode object) throws BadLine {
+        JsonNode value = object.get("references");
+        if (value == null) {
+            throw new BadLine("missing field \"references\"");
+        }
+        if (!value.isArray()) {
+            throw new BadLine("field \"references\" must be an array of strings, got " + describe(value));
+        }
+        if (value.isEmpty()) {
+            throw new BadLine("field \"references\" is an empty array");
+        }
+        List<String> references = new ArrayList<>(value.size());
+        for (int i = 0; i < value.size(); i++) {
+            JsonNode reference = value.get(i);
+            if (!reference.isTextual()) {
+                throw new BadLine("references[" + i + "] must be a string, got " + describe(reference));
+            }
+            if (reference.textValue().isBlank()) {
+                throw new BadLine("references[" + i + "] is blank");
+            }
+            references.add(reference.textValue());
+        }
+        return references;
     }
 
     private static String requiredString(JsonNode object, String field) throws BadLine {
