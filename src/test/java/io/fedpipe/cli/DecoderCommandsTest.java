@@ -102,7 +102,7 @@ class DecoderCommandsTest {
         Files.writeString(bad.resolve("validation.jsonl"), "{\"prompt\": \"a\", \"completion\": \"b\"}\n");
         Files.writeString(bad.resolve("test.jsonl"), "{\"prompt\": \"a\", \"references\": [\"b\"]}\n");
         CliRun.assertInputError(CliRun.of("train", "--model", model.toString(), "--task", bad.toString(), "--steps", "1"),
-                "train.jsonl", ":2");
+                "train.jsonl", "line 2");
         Path unknown = dir.resolve("unknown-type");
         Files.createDirectories(unknown);
         Files.writeString(unknown.resolve("config.json"), "{\"model_type\": \"mamba\"}");
