@@ -132,7 +132,7 @@ public final class Generator {
                 for (int j = 0; j < total; j++) {
                     boolean future = j > cached + i;
                     if (future || j < padCount) {
-                        mask[(int) ((r * t + i) * total + j)] = -1e9f;
+                        mask[(r * t + i) * total + j] = -1e9f;
                     }
                 }
             }
@@ -221,7 +221,6 @@ public final class Generator {
         }
         Beam best = null;
         double bestRank = Double.NEGATIVE_INFINITY;
-        Set<Beam> unfinishedSet = new HashSet<>();
         for (Beam b : finished) {
             double rank = rank(b, s.lengthPenalty(), s.eosId() >= 0);
             if (best == null || rank > bestRank) {
@@ -229,7 +228,6 @@ public final class Generator {
                 bestRank = rank;
             }
         }
-        unfinishedSet.clear();
         return new Output(best.tokens(), true);
     }
 

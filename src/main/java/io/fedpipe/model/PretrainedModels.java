@@ -85,9 +85,14 @@ public final class PretrainedModels {
      */
     public static TransformerWeights fromDirectory(Path dir) {
         try {
+            // The config first: an unsupported model is refused before gigabytes of weights are read.
+            Path configFile = dir.resolve(HfModelDirectory.CONFIG_FILE_NAME);
+            if (Files.isRegularFile(configFile)) {
+                HfConfigs.fromJson(new com.fasterxml.jackson.databind.ObjectMapper().readTree(configFile.toFile()),
+                        configFile.toString());
+            }
             HfModelDirectory d = HfModelDirectory.read(dir);
-            TransformerConfig config = HfConfigs.fromJson(d.config(),
-                    dir.resolve(HfModelDirectory.CONFIG_FILE_NAME).toString());
+            TransformerConfig config = HfConfigs.fromJson(d.config(), configFile.toString());
             Map<String, HostTensor> tensors = new LinkedHashMap<>(d.weights());
             tensors.keySet().removeIf(k -> k.startsWith("classifier."));
             TransformerWeights weights = HfWeightNames.fromHf(config, tensors);
