@@ -121,8 +121,9 @@ final class PretrainCommand implements Callable<Integer> {
             p = trainer.run(manager);
         }
         ObjectNode card = PretrainedBase.export(trainer.checkpointDir(), out.resolve("model"), tokenizerJson, endOfText);
-        log.printf("step %d/%d, %,d tokens seen, held-out loss %.4f (perplexity %.1f); model in %s (%s)%n", p.step(),
-                steps, p.tokensSeen(), p.heldOutLoss(), Math.exp(p.heldOutLoss()), out.resolve("model"), card.path("torch_dtype").asText());
+        log.printf("step %d/%d, %,d tokens seen, held-out loss %.4f (perplexity %.1f); model (%s, F16) in %s%n",
+                p.step(), steps, p.tokensSeen(), p.heldOutLoss(), Math.exp(p.heldOutLoss()),
+                card.path("architectures").path(0).asText(), out.resolve("model"));
         return 0;
     }
 }
