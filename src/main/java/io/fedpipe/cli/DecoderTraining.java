@@ -70,7 +70,7 @@ final class DecoderTraining {
         int maxLength = c.maxLength > 0 ? c.maxLength : Math.min(256, base.config().maxPositions());
         DecodingSettings decoding = new DecodingSettings(c.maxNewTokens, c.beams, c.lengthPenalty, c.noRepeatNgram,
                 ids.eos());
-        Set<LoraTarget> targets = LoraTarget.parseList(c.targets);
+        Set<LoraTarget> targets = base.config().parseTargets(c.targets);
         CausalLmFineTuning.Spec spec = new CausalLmFineTuning.Spec(targets, c.rank, c.alpha, c.bits, c.steps, c.batch,
                 maxLength, c.lr, c.warmup >= 0 ? c.warmup : Math.round(c.steps * 0.06f), c.seed, c.layerwise, 0,
                 decoding, c.testPrompts);

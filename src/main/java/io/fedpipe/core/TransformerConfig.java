@@ -116,6 +116,58 @@ public record TransformerConfig(
                 : java.util.EnumSet.complementOf(java.util.EnumSet.of(LoraTarget.GATE));
     }
 
+    /**
+     * LoRA targets from a comma-separated list of FedPipe names ({@code q, k, v, o, gate, ffn_in,
+     * ffn_out}) or this family's Hugging Face module names: Llama's {@code q_proj … down_proj}, and
+     * GPT-2's {@code c_attn} (= q, k, v, each with its own adapter), {@code attn.c_proj} (o),
+     * {@code c_fc} (ffn_in), {@code mlp.c_proj} (ffn_out) and plain {@code c_proj} (both, as PEFT
+     * matches it). A matrix the family does not have is refused.
+     */
+    public java.util.Set<LoraTarget> parseTargets(String csv) {
+        java.util.EnumSet<LoraTarget> out = java.util.EnumSet.noneOf(LoraTarget.class);
+        for (String part : csv.split(",")) {
+            String k = part.strip().toLowerCase(java.util.Locale.ROOT);
+            if (k.isEmpty()) {
+                continue;
+            }
+            if (family == Family.GPT2) {
+                switch (k) {
+                    case "c_attn", "attn.c_attn" -> {
+                        out.addAll(java.util.EnumSet.of(LoraTarget.Q, LoraTarget.K, LoraTarget.V));
+                        continue;
+                    }
+                    case "attn.c_proj" -> {
+                        out.add(LoraTarget.O);
+                        continue;
+                    }
+                    case "c_fc", "mlp.c_fc" -> {
+                        out.add(LoraTarget.FFN_IN);
+                        continue;
+                    }
+                    case "mlp.c_proj" -> {
+                        out.add(LoraTarget.FFN_OUT);
+                        continue;
+                    }
+                    case "c_proj" -> {
+                        out.addAll(java.util.EnumSet.of(LoraTarget.O, LoraTarget.FFN_OUT));
+                        continue;
+                    }
+                    default -> { }
+                }
+            }
+            LoraTarget t = LoraTarget.parse(k);
+            if (!targets().contains(t)) {
+                throw new IllegalArgumentException(family + " has no '" + part.strip() + "' matrix; it has "
+                        + targets().stream().map(LoraTarget::key).toList());
+            }
+            out.add(t);
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("no LoRA targets given in '" + csv + "'");
+        }
+        return out;
+    }
+
     /** {@code [out, in]} of a block matrix. */
     public int[] linearShape(LoraTarget t) {
         return switch (t) {

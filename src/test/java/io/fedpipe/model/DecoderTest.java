@@ -86,4 +86,19 @@ class DecoderTest {
         HostTensor cAttn = hf.get("h.0.attn.c_attn.weight");
         assertEquals(cAttn.data()[2 * 96 + 64 + 5], v.data()[5 * 32 + 2]);
     }
+
+    @Test
+    void gpt2AndLlamaModuleNamesNameTheirMatrices() {
+        TransformerConfig gpt2 = TinyModels.gpt2();
+        assertEquals(EnumSet.of(LoraTarget.Q, LoraTarget.K, LoraTarget.V, LoraTarget.O, LoraTarget.FFN_IN),
+                gpt2.parseTargets("c_attn, attn.c_proj, c_fc"));
+        assertEquals(EnumSet.of(LoraTarget.O, LoraTarget.FFN_OUT), gpt2.parseTargets("c_proj"));
+        assertEquals(EnumSet.of(LoraTarget.FFN_OUT), gpt2.parseTargets("mlp.c_proj"));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> gpt2.parseTargets("gate_proj"));
+        assertTrue(e.getMessage().contains("GPT2 has no 'gate_proj'"), e.getMessage());
+        TransformerConfig llama = TransformerConfig.llama(61, 32, 2, 4, 2, 64, 40, 1e-5, 10000, null, true, false);
+        assertEquals(EnumSet.of(LoraTarget.GATE, LoraTarget.FFN_IN, LoraTarget.FFN_OUT, LoraTarget.Q),
+                llama.parseTargets("gate_proj,up_proj,down_proj,q"));
+    }
 }
