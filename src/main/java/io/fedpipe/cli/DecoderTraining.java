@@ -45,6 +45,18 @@ final class DecoderTraining {
         return !type.equals("bert");
     }
 
+    /** Decoding the test prompts takes minutes: a line on stderr every 10% (stdout stays the result). */
+    private static int lastDecile;
+
+    private static void decodeProgress(int done, int total, long tokens, double seconds) {
+        int decile = done * 10 / total;
+        if (decile > lastDecile || done == total) {
+            lastDecile = done == total ? 0 : decile;
+            System.err.printf(Locale.ROOT, "decoded %d/%d test prompts, %,.1f tokens/s, ETA %.0f s%n", done, total,
+                    tokens / seconds, seconds / done * (total - done));
+        }
+    }
+
     static int run(TrainCommand c, PrintWriter out, NDManager manager) throws IOException {
         Path source = PretrainedModels.directoryOf(c.model).orElseThrow();
         if (c.out != null) {
@@ -81,17 +93,33 @@ final class DecoderTraining {
         CausalLmFineTuning.Result r;
         try (TextTokenizer tokenizer = TextTokenizer.fromFile(tokenizerFile, 1 << 16, TextTokenizer.Overflow.REJECT)) {
             if (c.json || c.steps == 0) {
-                r = CausalLmFineTuning.run(base, tokenizer, ids.eos(), task, spec, manager, CausalLmFineTuning.Listener.NONE);
+                r = CausalLmFineTuning.run(base, tokenizer, ids.eos(), task, spec, manager, new CausalLmFineTuning.Listener() {
+                    @Override
+                    public void onStep(io.fedpipe.train.LocalTrainer.StepResult s, int tokens, double seconds) {}
+
+                    @Override
+                    public void onDecoded(int done, int total, long tokens, double seconds) {
+                        decodeProgress(done, total, tokens, seconds);
+                    }
+                });
             } else {
                 try (ProgressBar bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(c.steps)
                         .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).showSpeed().build()) {
                     double[] ema = {Double.NaN, Double.NaN};
-                    r = CausalLmFineTuning.run(base, tokenizer, ids.eos(), task, spec, manager, (s, tokens, seconds) -> {
-                        ema[0] = Double.isNaN(ema[0]) ? s.loss() : 0.9 * ema[0] + 0.1 * s.loss();
-                        double tps = tokens / seconds;
-                        ema[1] = Double.isNaN(ema[1]) ? tps : 0.9 * ema[1] + 0.1 * tps;
-                        bar.step();
-                        bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f  %,.0f tok/s", ema[0], ema[1]));
+                    r = CausalLmFineTuning.run(base, tokenizer, ids.eos(), task, spec, manager, new CausalLmFineTuning.Listener() {
+                        @Override
+                        public void onStep(io.fedpipe.train.LocalTrainer.StepResult s, int tokens, double seconds) {
+                            ema[0] = Double.isNaN(ema[0]) ? s.loss() : 0.9 * ema[0] + 0.1 * s.loss();
+                            double tps = tokens / seconds;
+                            ema[1] = Double.isNaN(ema[1]) ? tps : 0.9 * ema[1] + 0.1 * tps;
+                            bar.step();
+                            bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f  %,.0f tok/s", ema[0], ema[1]));
+                        }
+
+                        @Override
+                        public void onDecoded(int done, int total, long tokens, double seconds) {
+                            decodeProgress(done, total, tokens, seconds);
+                        }
                     });
                 }
             }

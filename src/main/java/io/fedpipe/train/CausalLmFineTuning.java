@@ -50,11 +50,14 @@ public final class CausalLmFineTuning {
         }
     }
 
-    /** Called after every step. */
+    /** Called after every step, and as test prompts are decoded. */
     public interface Listener {
         Listener NONE = (r, tokens, seconds) -> {};
 
         void onStep(LocalTrainer.StepResult r, int tokens, double seconds);
+
+        /** {@code done} of {@code total} test prompts decoded so far, {@code tokens} generated. */
+        default void onDecoded(int done, int total, long tokens, double seconds) {}
     }
 
     /** What a run did; {@code model} holds the adapted model until the caller closes it. */
@@ -149,6 +152,7 @@ public final class CausalLmFineTuning {
                     predictions.add(tokenizer.decode(ids, true).strip());
                     references.add(task.test().get(i).references());
                 }
+                listener.onDecoded(to, n, generated, (System.nanoTime() - g0) / 1e9);
             }
             double genSeconds = (System.nanoTime() - g0) / 1e9;
             return new Result(spec.steps(), firstLoss, average.value(), validationLoss, baseValidation,
