@@ -18,8 +18,9 @@ import java.util.Set;
 
 /**
  * Writes a fine-tuned decoder: {@code merged/} in the source's Hugging Face layout (its own
- * {@code config.json}, tensor names, tokenizer and generation config, the adapters folded into the
- * unquantized base), and {@code adapter/} in PEFT layout with Hugging Face module names.
+ * {@code config.json}, tensor names, storage type, tokenizer and generation config, the adapters
+ * folded into the unquantized base), and {@code adapter/} in PEFT layout with Hugging Face module
+ * names.
  */
 public final class CausalLmExport {
 
@@ -36,7 +37,13 @@ public final class CausalLmExport {
         TransformerWeights merged = FineTuneExport.merge(base, adapters, lora);
         Map<String, HostTensor> tensors = HfWeightNames.toHf(merged);
         ObjectNode config = src.config().deepCopy();
-        HfModelDirectory.write(out.resolve("merged"), config, tensors, src.tokenizerFiles(), Long.MAX_VALUE);
+        // The source's own storage type (an F16 checkpoint stays F16), as save_pretrained keeps it.
+        io.fedpipe.model.hf.SafetensorsDtype dtype = switch (config.path("torch_dtype").asText("float32")) {
+            case "float16" -> io.fedpipe.model.hf.SafetensorsDtype.F16;
+            case "bfloat16" -> io.fedpipe.model.hf.SafetensorsDtype.BF16;
+            default -> io.fedpipe.model.hf.SafetensorsDtype.F32;
+        };
+        HfModelDirectory.write(out.resolve("merged"), config, tensors, src.tokenizerFiles(), Long.MAX_VALUE, dtype);
         Path adapterDir = out.resolve("adapter");
         Files.createDirectories(adapterDir);
         SafetensorsFile.write(adapterDir.resolve("adapter_model.safetensors"),
