@@ -46,14 +46,16 @@ final class DecoderTraining {
     }
 
     /** Decoding the test prompts takes minutes: a line on stderr every 10% (stdout stays the result). */
-    private static int lastDecile;
+    private static final class DecodeProgress {
+        private int lastDecile;
 
-    private static void decodeProgress(int done, int total, long tokens, double seconds) {
-        int decile = done * 10 / total;
-        if (decile > lastDecile || done == total) {
-            lastDecile = done == total ? 0 : decile;
-            System.err.printf(Locale.ROOT, "decoded %d/%d test prompts, %,.1f tokens/s, ETA %.0f s%n", done, total,
-                    tokens / seconds, seconds / done * (total - done));
+        void report(int done, int total, long tokens, double seconds) {
+            int decile = done * 10 / total;
+            if (decile > lastDecile || done == total) {
+                lastDecile = decile;
+                System.err.printf(Locale.ROOT, "decoded %d/%d test prompts, %,.1f tokens/s, ETA %.0f s%n", done, total,
+                        tokens / seconds, seconds / done * (total - done));
+            }
         }
     }
 
@@ -84,13 +86,14 @@ final class DecoderTraining {
                 ids.eos());
         Set<LoraTarget> targets = base.config().parseTargets(c.targets);
         CausalLmFineTuning.Spec spec = new CausalLmFineTuning.Spec(targets, c.rank, c.alpha, c.bits, c.steps, c.batch,
-                maxLength, c.lr, c.warmup >= 0 ? c.warmup : Math.round(c.steps * 0.06f), c.seed, c.layerwise, 0,
+                maxLength, c.lr, c.warmup >= 0 ? c.warmup : Math.round(c.steps * 0.06f), c.seed, c.layerwise,
                 decoding, c.testPrompts);
         out.printf(Locale.ROOT, "model %s (%s, %,d parameters), task %s: %,d training, %,d validation pairs, %,d test prompts%n",
                 c.model, base.config().family(), base.parameterCount(), task.name(), task.train().size(),
                 task.validation().size(), task.test().size());
         out.flush();
         CausalLmFineTuning.Result r;
+        DecodeProgress decodeProgress = new DecodeProgress();
         try (TextTokenizer tokenizer = TextTokenizer.fromFile(tokenizerFile, 1 << 16, TextTokenizer.Overflow.REJECT)) {
             if (c.json || c.steps == 0) {
                 r = CausalLmFineTuning.run(base, tokenizer, ids.eos(), task, spec, manager, new CausalLmFineTuning.Listener() {
@@ -99,7 +102,7 @@ final class DecoderTraining {
 
                     @Override
                     public void onDecoded(int done, int total, long tokens, double seconds) {
-                        decodeProgress(done, total, tokens, seconds);
+                        decodeProgress.report(done, total, tokens, seconds);
                     }
                 });
             } else {
@@ -118,7 +121,7 @@ final class DecoderTraining {
 
                         @Override
                         public void onDecoded(int done, int total, long tokens, double seconds) {
-                            decodeProgress(done, total, tokens, seconds);
+                            decodeProgress.report(done, total, tokens, seconds);
                         }
                     });
                 }

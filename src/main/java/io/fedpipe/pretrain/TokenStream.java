@@ -113,7 +113,7 @@ public record TokenStream(int[] train, int[] heldOut, int vocabulary, int endOfT
     public static List<String> sourceCounts(List<PretrainCorpus.Document> docs) {
         java.util.Map<String, long[]> counts = new java.util.TreeMap<>();
         for (PretrainCorpus.Document d : docs) {
-            long[] c = counts.computeIfAbsent(d.source().startsWith("text:") ? d.source() : d.source(), k -> new long[2]);
+            long[] c = counts.computeIfAbsent(d.source(), k -> new long[2]);
             c[0]++;
             c[1] += d.text().length();
         }

@@ -37,7 +37,7 @@ public final class CausalLmFineTuning {
      * @param maxLength sequences longer than this (prompt + completion + EOS) are left out and counted
      */
     public record Spec(Set<LoraTarget> targets, int rank, float alpha, String bits, int steps, int batch,
-                       int maxLength, float lr, int warmup, long seed, Boolean layerwise, int evalEvery,
+                       int maxLength, float lr, int warmup, long seed, Boolean layerwise,
                        DecodingSettings decoding, int testPrompts) {
         public Spec {
             if (steps < 0 || batch < 1 || maxLength < 2 || rank < 1) {

@@ -64,7 +64,7 @@ class CausalLmFineTuningTest {
         }
         GenerationTask task = new GenerationTask("colours", train, train, test);
         CausalLmFineTuning.Spec spec = new CausalLmFineTuning.Spec(targets, 8, 16f, bits, 150, 8, 32, 1e-2f, 10, 3L,
-                null, 0,
+                null,
                 DecodingSettings.greedy(4, eos), 0);
         try (TextTokenizer tok = TextTokenizer.fromJson(Gpt2TokenizerBuilder.truncatedTokenizerJson(merges), "bpe-1000",
                         1 << 10, TextTokenizer.Overflow.REJECT);
