@@ -7,6 +7,7 @@ import io.fedpipe.runtime.TrainerSettings;
 import io.fedpipe.simulation.ExperimentRunner;
 import io.fedpipe.simulation.Experiment;
 import io.fedpipe.simulation.RoundReport;
+import io.fedpipe.simulation.RoundScores;
 import io.fedpipe.round.VirtualClock;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -54,8 +55,7 @@ final class SimulateCommand implements Callable<Integer> {
             // Progress on stderr, so stdout stays the table or clean JSON lines.
             PrintWriter err = command.commandLine().getErr();
             result = ExperimentRunner.run(spec, manager, r -> {
-                err.printf(Locale.ROOT, "round %d: accuracy %.4f, emulated elapsed %.1f s%n", r.round(), r.accuracy(),
-                        r.emulatedElapsedSeconds());
+                err.println(progressLine(r));
                 err.flush();
             });
         }
@@ -82,8 +82,13 @@ final class SimulateCommand implements Callable<Integer> {
         m.put("method", spec.job().method());
         m.put("setting", spec.job().setting());
         m.put("round", r.round());
-        m.put("accuracy", r.accuracy());
-        m.put("macroF1", r.macroF1());
+        if (decoder(r)) {
+            // A causal-LM job has no accuracy: its scores are the validation loss and the generation metrics.
+            r.metrics().forEach((k, v) -> m.put(camel(k), v));
+        } else {
+            m.put("accuracy", r.accuracy());
+            m.put("macroF1", r.macroF1());
+        }
         m.put("time", VirtualClock.LABEL);
         m.put("roundSeconds", r.emulatedRoundSeconds());
         m.put("elapsedSeconds", r.emulatedElapsedSeconds());
@@ -107,10 +112,49 @@ final class SimulateCommand implements Callable<Integer> {
             x.put("emulatedSeconds", n.emulatedSeconds());
             x.put("peakMemoryBytes", n.peakMemoryBytes());
             x.put("lastLoss", Double.isFinite(n.lastLoss()) ? n.lastLoss() : null);
+            if (n.validation().examples() > 0) {
+                x.put("validationLoss", n.validation().loss());
+                x.put("validationExamples", n.validation().examples());
+            }
             nodes.put(id, x);
         });
         m.put("nodes", nodes);
         return m;
+    }
+
+    /** Whether the round is a causal-LM job's (scored by validation loss, not accuracy). */
+    static boolean decoder(RoundReport r) {
+        return r.metrics().containsKey(RoundScores.VALIDATION_LOSS);
+    }
+
+    /** {@code validation_loss} → {@code validationLoss}, as the JSON lines name fields. */
+    static String camel(String snake) {
+        StringBuilder b = new StringBuilder();
+        boolean up = false;
+        for (char c : snake.toCharArray()) {
+            if (c == '_') {
+                up = true;
+            } else {
+                b.append(up ? Character.toUpperCase(c) : c);
+                up = false;
+            }
+        }
+        return b.toString();
+    }
+
+    /** One progress line on stderr: accuracy, or a decoder's loss, perplexity and BLEU of the round's prompts. */
+    static String progressLine(RoundReport r) {
+        if (!decoder(r)) {
+            return String.format(Locale.ROOT, "round %d: accuracy %.4f, emulated elapsed %.1f s", r.round(),
+                    r.accuracy(), r.emulatedElapsedSeconds());
+        }
+        StringBuilder nodes = new StringBuilder();
+        r.nodes().forEach((id, n) -> nodes.append(String.format(Locale.ROOT, " %s=%.3f", id,
+                n.validation().loss())));
+        return String.format(Locale.ROOT, "round %d: validation loss %.4f (ppl %.2f), BLEU %.4f, emulated elapsed"
+                + " %.1f s%s", r.round(), r.metric(RoundScores.VALIDATION_LOSS), r.metric(RoundScores.PERPLEXITY),
+                r.metric(RoundScores.BLEU), r.emulatedElapsedSeconds(),
+                nodes.length() == 0 ? "" : "; node validation loss" + nodes);
     }
 
     private static long bytesUp(RoundReport r) {
@@ -122,6 +166,10 @@ final class SimulateCommand implements Callable<Integer> {
     }
 
     private static void table(PrintWriter out, Experiment spec, ExperimentRunner.Result result) {
+        if (result.generation() != null || result.classes() == 0) {
+            decoderTable(out, spec, result);
+            return;
+        }
         out.printf(Locale.ROOT, "model %s, task %s (%d classes), strategy %s, partition %s, %d nodes with %s training"
                 + " examples, %d validation examples%n", spec.job().model(), spec.job().task(), result.classes(),
                 spec.job().strategy(), spec.job().data().partitionLabel(), spec.nodes().size(), result.nodeExamples(),
@@ -140,6 +188,40 @@ final class SimulateCommand implements Callable<Integer> {
                     bytesDown(r) / 1e6);
             r.rejected().forEach(x -> out.printf(Locale.ROOT, "       rejected %s %s: %s%n", x.nodeId(), x.item(), x.reason()));
             r.failures().forEach(f -> out.printf(Locale.ROOT, "       failed %s: %s%n", f.nodeId(), f.reason()));
+        }
+    }
+
+    private static void decoderTable(PrintWriter out, Experiment spec, ExperimentRunner.Result result) {
+        out.printf(Locale.ROOT, "model %s, task %s, strategy %s, partition %s, %d nodes with %s training sequences,"
+                + " %d validation sequences%n", spec.job().model(), spec.job().task(), spec.job().strategy(),
+                spec.job().data().partitionLabel(), spec.nodes().size(), result.nodeExamples(),
+                result.validationExamples());
+        for (ExperimentRunner.PlanRecord p : result.plans()) {
+            out.printf(Locale.ROOT, "before round %d, %d matrices selected: %s%n", p.beforeRound(), p.selected().size(),
+                    p.selected());
+            out.print(p.plan().table());
+        }
+        String label = VirtualClock.LABEL;
+        out.printf(Locale.ROOT, "%5s  %9s  %8s  %7s  %18s  %20s  %8s  %8s%n", "round", "val loss", "ppl", "BLEU",
+                "round s (" + label + ")", "elapsed s (" + label + ")", "MB up", "MB down");
+        for (RoundReport r : result.reports()) {
+            out.printf(Locale.ROOT, "%5d  %9.4f  %8.2f  %7.4f  %18.2f  %20.2f  %8.3f  %8.3f%n", r.round(),
+                    r.metric(RoundScores.VALIDATION_LOSS), r.metric(RoundScores.PERPLEXITY), r.metric(RoundScores.BLEU),
+                    r.emulatedRoundSeconds(), r.emulatedElapsedSeconds(), bytesUp(r) / 1e6, bytesDown(r) / 1e6);
+            r.rejected().forEach(x -> out.printf(Locale.ROOT, "       rejected %s %s: %s%n", x.nodeId(), x.item(), x.reason()));
+            r.failures().forEach(f -> out.printf(Locale.ROOT, "       failed %s: %s%n", f.nodeId(), f.reason()));
+        }
+        ExperimentRunner.GenerationOutcome g = result.generation();
+        if (g != null) {
+            out.printf(Locale.ROOT, "final decoding of %d test prompts (%.1f s):%n", g.prompts(), g.decodeSeconds());
+            out.printf(Locale.ROOT, "  %-10s  BLEU %.4f  NIST %.4f  METEOR %.4f  ROUGE-L %.4f  CIDEr %.4f%n", "base",
+                    g.base().bleu(), g.base().nist(), g.base().meteor(), g.base().rougeL(), g.base().cider());
+            out.printf(Locale.ROOT, "  %-10s  BLEU %.4f  NIST %.4f  METEOR %.4f  ROUGE-L %.4f  CIDEr %.4f%n",
+                    "fine-tuned", g.tuned().bleu(), g.tuned().nist(), g.tuned().meteor(), g.tuned().rougeL(),
+                    g.tuned().cider());
+            for (ExperimentRunner.Example e : g.examples()) {
+                out.printf(Locale.ROOT, "  MR: %s%n    before: %s%n    after:  %s%n", e.prompt(), e.before(), e.after());
+            }
         }
     }
 }

@@ -35,6 +35,11 @@ public interface Partitioner {
         return new DirichletLabelPartitioner(alpha, minPerNode);
     }
 
+    /** Feature skew: each label value wholly on one node, values dealt to keep node sizes even. */
+    static Partitioner byLabel() {
+        return new LabelGroupPartitioner();
+    }
+
     /** Quantity skew: node sizes from Dirichlet(α) on top of a floor of {@code minPerNode}; labels IID. */
     static Partitioner quantitySkew(double alpha, int minPerNode) {
         return new QuantitySkewPartitioner(alpha, minPerNode);

@@ -37,11 +37,47 @@ import java.util.Set;
  * @param maxSeconds     no round starts after this many emulated seconds (simulator); infinity: no limit
  * @param method         report label (default: the strategy key)
  * @param setting        report label (default: {@code default})
+ * @param generation     how a causal-LM job's global model is decoded and scored (ignored by a classifier)
  */
 public record JobSpec(String jobId, String model, Data data, String strategy, int rounds, List<String> targets,
         float alpha, float lr, int warmup, int maxLength, long seed, int partitions, double quorum,
         long roundTimeoutMs, PlannerChoices planner, ImportanceStage importance, double maxSeconds, String method,
-        String setting) {
+        String setting, Generation generation) {
+
+    /** A job with the default {@link Generation} settings. */
+    public JobSpec(String jobId, String model, Data data, String strategy, int rounds, List<String> targets,
+            float alpha, float lr, int warmup, int maxLength, long seed, int partitions, double quorum,
+            long roundTimeoutMs, PlannerChoices planner, ImportanceStage importance, double maxSeconds, String method,
+            String setting) {
+        this(jobId, model, data, strategy, rounds, targets, alpha, lr, warmup, maxLength, seed, partitions, quorum,
+                roundTimeoutMs, planner, importance, maxSeconds, method, setting, Generation.DEFAULTS);
+    }
+
+    /**
+     * How a causal-LM job decodes: after every round the first {@code roundPrompts} test prompts
+     * (greedy, a cheap learning curve), at the end {@code testPrompts} of them (0: all) with the
+     * final decoding settings, scored with BLEU, NIST, METEOR, ROUGE-L and CIDEr.
+     *
+     * @param roundPrompts       test prompts decoded greedily after every round (0: none)
+     * @param testPrompts        test prompts decoded at the end (0: every one)
+     * @param beams              beam width of the final decoding (1: greedy)
+     * @param lengthPenalty      beam search's length penalty
+     * @param noRepeatNgram      no n-gram of this size repeats in a generation (0: off)
+     * @param maxNewTokens       tokens generated at most per prompt
+     */
+    public record Generation(int roundPrompts, int testPrompts, int beams, float lengthPenalty, int noRepeatNgram,
+            int maxNewTokens) {
+
+        public static final Generation DEFAULTS = new Generation(50, 0, 1, 1f, 0, 64);
+
+        public Generation {
+            if (roundPrompts < 0 || testPrompts < 0 || beams < 1 || noRepeatNgram < 0 || maxNewTokens < 1
+                    || !(lengthPenalty > 0)) {
+                throw new IllegalArgumentException("generation settings need round-prompts >= 0, test-prompts >= 0,"
+                        + " beams >= 1, no-repeat-ngram >= 0, max-new-tokens >= 1 and a positive length penalty");
+            }
+        }
+    }
 
     /**
      * The task and its split over the nodes.
@@ -52,16 +88,38 @@ public record JobSpec(String jobId, String model, Data data, String strategy, in
      * @param limitValidation at most this many validation examples (0: all)
      * @param partitionKind   {@code iid} or {@code dirichlet}
      * @param dirichletAlpha  label-skew concentration for {@code dirichlet}; 0 for iid
+     * @param by              generation tasks: the meaning-representation attribute whose value is an
+     *                        example's "label" for {@code dirichlet} and {@code attribute} partitions (E2E:
+     *                        {@code eatType}, {@code area}, {@code food}, ...); empty otherwise
      */
-    public record Data(String task, int limitTrain, int limitValidation, String partitionKind, double dirichletAlpha) {
+    public record Data(String task, int limitTrain, int limitValidation, String partitionKind, double dirichletAlpha,
+            String by) {
 
-        public Partitioner partitioner() {
-            return partitionKind.equals("iid") ? Partitioner.iid() : Partitioner.dirichletLabelSkew(dirichletAlpha);
+        public Data {
+            by = by == null ? "" : by;
         }
 
-        /** {@code iid} or {@code dirichlet(α=0.5)}, for tables. */
+        /** Data without an attribute to partition by (classification: the label is the class). */
+        public Data(String task, int limitTrain, int limitValidation, String partitionKind, double dirichletAlpha) {
+            this(task, limitTrain, limitValidation, partitionKind, dirichletAlpha, "");
+        }
+
+        public Partitioner partitioner() {
+            return switch (partitionKind) {
+                case "iid" -> Partitioner.iid();
+                case "attribute" -> Partitioner.byLabel();
+                default -> Partitioner.dirichletLabelSkew(dirichletAlpha);
+            };
+        }
+
+        /** {@code iid}, {@code dirichlet(α=0.5)} or {@code by food}, for tables. */
         public String partitionLabel() {
-            return partitionKind.equals("iid") ? "iid" : "dirichlet(α=" + dirichletAlpha + ")";
+            String of = by.isEmpty() ? "" : " by " + by;
+            return switch (partitionKind) {
+                case "iid" -> "iid";
+                case "attribute" -> "attribute" + of;
+                default -> "dirichlet(α=" + dirichletAlpha + ")" + of;
+            };
         }
     }
 
@@ -119,11 +177,12 @@ public record JobSpec(String jobId, String model, Data data, String strategy, in
                     + " and a positive round timeout");
         }
         targets = List.copyOf(targets);
+        generation = generation == null ? Generation.DEFAULTS : generation;
     }
 
     public JobSpec withJobId(String id) {
         return new JobSpec(id, model, data, strategy, rounds, targets, alpha, lr, warmup, maxLength, seed, partitions,
-                quorum, roundTimeoutMs, planner, importance, maxSeconds, method, setting);
+                quorum, roundTimeoutMs, planner, importance, maxSeconds, method, setting, generation);
     }
 
     public StrategyKind strategyKind() {

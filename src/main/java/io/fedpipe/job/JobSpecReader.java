@@ -24,11 +24,16 @@ import java.util.regex.Pattern;
  * Reads a {@link JobSpec} from a cluster job file ({@code jobs/*.conf}) or from the job part of a
  * simulator experiment ({@code experiments/*.conf}); a key means the same thing in both:
  * <pre>
- * model = minilm-l6                  # or a Hugging Face directory (cluster: with config.json, on every edge node)
+ * model = minilm-l6                  # or fedpipe-lm-small (a decoder: a causal-LM job), or a Hugging Face
+ *                                    # directory (cluster: with config.json, on every edge node)
  * task = wordnet-topics              # cluster: or a dataset name, each node reads &lt;data-dir&gt;/&lt;task&gt;/train.jsonl;
- *                                    # simulator: or a directory with train.jsonl and validation.jsonl
+ *                                    # simulator: or a directory with train.jsonl and validation.jsonl;
+ *                                    # a decoder: e2e, or a generation task directory (GenerationTasks)
  * limit-train = 2000                 # optional (0: all); limit-validation likewise
- * partition { kind = dirichlet, alpha = 0.5 }   # or { kind = iid } (default)
+ * partition { kind = dirichlet, alpha = 0.5 }   # or { kind = iid } (default); a generation task: by = food
+ *                                    # (the MR attribute Dirichlet skews), or { kind = attribute, by = area }
+ * generation { round-prompts = 50, test-prompts = 0, beams = 1, length-penalty = 1, no-repeat-ngram = 0,
+ *              max-new-tokens = 64 }   # causal-LM jobs: what is decoded after every round and at the end
  * strategy = fedpipe                 # fedpipe | flexlora | hetlora | fedavg-lora | fedavg-full (alias ft, simulator only)
  * rounds = 5
  * targets = "q,k,v,o"                # optional; alpha (16), lr (2e-3), warmup (0), max-length (64), seed (42)
@@ -57,7 +62,8 @@ public final class JobSpecReader {
     public enum Side { CLUSTER, EXPERIMENT }
 
     private static final Set<String> COMMON = Set.of("model", "task", "limit-train", "limit-validation", "partition",
-            "strategy", "rounds", "targets", "alpha", "lr", "warmup", "max-length", "seed", "importance", "planner");
+            "strategy", "rounds", "targets", "alpha", "lr", "warmup", "max-length", "seed", "importance", "planner",
+            "generation");
     private static final Map<String, String> CLUSTER_ONLY = only("cluster job files (jobs/)", "partitions", "quorum",
             "round-timeout");
     private static final Map<String, String> EXPERIMENT_ONLY = only("experiment files (the simulator)", "nodes",
@@ -68,7 +74,9 @@ public final class JobSpecReader {
             "device", "idle-tolerance", "work-weight", "round-stretch");
     private static final Set<String> IMPORTANCE = Set.of("matrices", "probe-steps", "refresh-every");
     private static final Map<String, String> IMPORTANCE_EXPERIMENT_ONLY = only("experiment files", "probe-rank");
-    private static final Set<String> PARTITION = Set.of("kind", "alpha");
+    private static final Set<String> PARTITION = Set.of("kind", "alpha", "by");
+    private static final Set<String> GENERATION = Set.of("round-prompts", "test-prompts", "beams", "length-penalty",
+            "no-repeat-ngram", "max-new-tokens");
     private static final Pattern DATASET_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
 
     private JobSpecReader() {}
@@ -128,10 +136,18 @@ public final class JobSpecReader {
         if (r.has("partition")) {
             ConfigReader p = r.child("partition", PARTITION);
             String kind = p.string("kind").toLowerCase(Locale.ROOT);
+            String by = p.string("by", "");
             if (kind.equals("dirichlet")) {
-                data = new JobSpec.Data(task, data.limitTrain(), data.limitValidation(), kind, p.positive("alpha"));
+                data = new JobSpec.Data(task, data.limitTrain(), data.limitValidation(), kind, p.positive("alpha"), by);
+            } else if (kind.equals("attribute")) {
+                if (by.isEmpty()) {
+                    p.error("by", "is required for kind = attribute (an MR attribute such as food, area, eatType)");
+                }
+                data = new JobSpec.Data(task, data.limitTrain(), data.limitValidation(), kind, 0, by);
             } else if (!kind.equals("iid") && !kind.isEmpty()) {
-                p.error("kind", "must be iid or dirichlet, got '" + kind + "'");
+                p.error("kind", "must be iid, dirichlet or attribute, got '" + kind + "'");
+            } else if (!by.isEmpty()) {
+                p.error("by", "applies to kind = dirichlet or attribute, not iid");
             }
         }
         List<StrategyKind> allowed = cluster ? StrategyKind.lora() : List.of(StrategyKind.values());
@@ -177,9 +193,18 @@ public final class JobSpecReader {
                 r.error("importance", "needs a 'planner' block: the planner sizes the selected matrices' ranks");
             }
         }
+        JobSpec.Generation generation = JobSpec.Generation.DEFAULTS;
+        if (r.has("generation")) {
+            ConfigReader g = r.child("generation", GENERATION);
+            JobSpec.Generation d = JobSpec.Generation.DEFAULTS;
+            generation = new JobSpec.Generation(g.atLeast("round-prompts", d.roundPrompts(), 0),
+                    g.atLeast("test-prompts", d.testPrompts(), 0), g.atLeast("beams", d.beams(), 1),
+                    (float) g.positive("length-penalty", d.lengthPenalty()),
+                    g.atLeast("no-repeat-ngram", d.noRepeatNgram(), 0), g.atLeast("max-new-tokens", d.maxNewTokens(), 1));
+        }
         return new JobSpec(jobId, model, data, strategy.key(), rounds, targets == null ? List.of() : targets, alpha,
                 lr, warmup, maxLength, seed, partitions, quorum, roundTimeoutMs, planner, importance, maxSeconds,
-                method, setting);
+                method, setting, generation);
     }
 
     /** The built-in model, or a model directory as an absolute path (the nodes resolve it the same way). */
@@ -187,10 +212,13 @@ public final class JobSpecReader {
         if (model.equalsIgnoreCase(PretrainedModels.MINILM_L6)) {
             return PretrainedModels.MINILM_L6;
         }
+        if (model.equalsIgnoreCase(PretrainedModels.FEDPIPE_LM_SMALL)) {
+            return PretrainedModels.FEDPIPE_LM_SMALL;
+        }
         Path dir = Path.of(model);
         if (!Files.isRegularFile(dir.resolve("config.json"))) {
-            r.error("model", "must be " + PretrainedModels.MINILM_L6 + " or a model directory with config.json, got '"
-                    + model + "'");
+            r.error("model", "must be " + PretrainedModels.MINILM_L6 + ", " + PretrainedModels.FEDPIPE_LM_SMALL
+                    + " or a model directory with config.json, got '" + model + "'");
             return model;
         }
         return dir.toAbsolutePath().normalize().toString();

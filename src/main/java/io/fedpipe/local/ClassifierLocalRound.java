@@ -33,7 +33,7 @@ import java.util.TreeMap;
  * @param warmupSteps  linear warm-up steps (capped at the planned steps)
  */
 public record ClassifierLocalRound(AdaptedClassifiers models, NDManager parent, float learningRate, int warmupSteps)
-        implements LocalRound {
+        implements LocalRound<ClassificationDataset> {
 
     @Override
     public LocalResult run(NodeAssignment assignment, ClassificationDataset data) {

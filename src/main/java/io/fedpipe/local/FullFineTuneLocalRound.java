@@ -44,7 +44,7 @@ import java.util.Map;
  * @param warmupSteps  linear warm-up steps (capped at the planned steps)
  */
 public record FullFineTuneLocalRound(AdaptedClassifiers models, NDManager parent, float learningRate, int warmupSteps)
-        implements LocalRound {
+        implements LocalRound<ClassificationDataset> {
 
     @Override
     public LocalResult run(NodeAssignment assignment, ClassificationDataset data) {

@@ -12,9 +12,16 @@ import io.fedpipe.lora.PeftAdapters;
  * @param firstLoss      loss of the first step (NaN when every step was skipped)
  * @param lastLoss       loss of the last non-skipped step
  * @param skippedSteps   steps whose gradients were not finite (nothing updated)
+ * @param validation     the trained model on the node's own validation split ({@link LocalEvaluation#NONE}
+ *                       when it has none)
  */
 public record LocalResult(NodeUpdate update, double computeSeconds, double firstLoss, double lastLoss,
-        int skippedSteps) {
+        int skippedSteps, LocalEvaluation validation) {
+
+    /** A result without a local evaluation (a node that holds no validation split). */
+    public LocalResult(NodeUpdate update, double computeSeconds, double firstLoss, double lastLoss, int skippedSteps) {
+        this(update, computeSeconds, firstLoss, lastLoss, skippedSteps, LocalEvaluation.NONE);
+    }
 
     public LocalResult {
         if (update == null) {
@@ -22,6 +29,9 @@ public record LocalResult(NodeUpdate update, double computeSeconds, double first
         }
         if (!(computeSeconds >= 0)) {
             throw new IllegalArgumentException("compute seconds must be >= 0: " + computeSeconds);
+        }
+        if (validation == null) {
+            validation = LocalEvaluation.NONE;
         }
     }
 

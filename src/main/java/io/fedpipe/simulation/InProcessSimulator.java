@@ -6,6 +6,7 @@ import io.fedpipe.round.NodeAssignment;
 import io.fedpipe.round.LocalResult;
 import io.fedpipe.round.GlobalModel;
 import io.fedpipe.round.LocalRound;
+import io.fedpipe.round.LocalEvaluation;
 import io.fedpipe.round.NodeRoundPlan;
 import io.fedpipe.round.RoundEngine;
 import io.fedpipe.local.ClassifierLocalRound;
@@ -41,34 +42,58 @@ import io.fedpipe.round.RoundLoop;
  * <p>A node whose local round throws is recorded as a {@link Failure}; the round completes with
  * the others.
  */
-public final class InProcessSimulator {
+public final class InProcessSimulator<D> {
 
     /** A simulated node: its id, private data and emulated resources. */
-    public record SimNode(String id, ClassificationDataset data, Emulation emulation) {}
+    public record SimNode<D>(String id, D data, Emulation emulation) {}
+
+    /** How the global model starts and is scored after each round: the task's side of the simulator. */
+    public interface GlobalScoring {
+        /** The dense tensors every node starts from (a classifier's fresh head; nothing for a decoder). */
+        Map<String, io.fedpipe.core.HostTensor> initialDense();
+
+        /** Scores of {@code global} after round {@code round} (0: the untrained start). */
+        RoundScores score(NDManager manager, GlobalModel global, int round);
+    }
 
     private final RoundEngine engine;
-    private final LocalRound local;
-    private final AdaptedClassifiers models;
-    private final List<SimNode> nodes;
-    private final ClassificationDataset validation;
+    private final LocalRound<D> local;
+    private final GlobalScoring scoring;
+    private final List<SimNode<D>> nodes;
     /** The global model so far (the importance probe starts from it); the run's own state. */
     private GlobalModel global;
 
-    public InProcessSimulator(RoundEngine engine, LocalRound local, AdaptedClassifiers models, List<SimNode> nodes,
-            ClassificationDataset validation) {
+    public InProcessSimulator(RoundEngine engine, LocalRound<D> local, GlobalScoring scoring, List<SimNode<D>> nodes) {
         if (nodes.isEmpty()) {
             throw new IllegalArgumentException("a simulation needs at least one node");
         }
         this.engine = engine;
         this.local = local;
-        this.models = models;
+        this.scoring = scoring;
         this.nodes = List.copyOf(nodes);
-        this.validation = validation;
+    }
+
+    /** A classification job's simulator: the global model scored by accuracy and macro-F1 on {@code validation}. */
+    public static InProcessSimulator<ClassificationDataset> forClassifier(RoundEngine engine,
+            LocalRound<ClassificationDataset> local, AdaptedClassifiers models,
+            List<SimNode<ClassificationDataset>> nodes, ClassificationDataset validation) {
+        return new InProcessSimulator<>(engine, local, new GlobalScoring() {
+            @Override
+            public Map<String, io.fedpipe.core.HostTensor> initialDense() {
+                return models.initialHead();
+            }
+
+            @Override
+            public RoundScores score(NDManager manager, GlobalModel global, int round) {
+                ClassificationMetrics m = models.evaluate(manager, global, validation);
+                return new RoundScores(m.accuracy(), m.macroF1(), Map.of());
+            }
+        }, nodes);
     }
 
     /** The global model after the last round run (the initial one before the first). */
     public GlobalModel global() {
-        return global != null ? global : GlobalModel.initial(models.initialHead());
+        return global != null ? global : GlobalModel.initial(scoring.initialDense());
     }
 
     /** Runs {@code rounds} rounds from a fresh head and no adapters, every node with its fixed plan. */
@@ -94,11 +119,12 @@ public final class InProcessSimulator {
     /** As above, with {@code available} saying which nodes are there before each round (scripted churn). */
     public List<RoundReport> run(RoundLoop.Policy policy, double maxEmulatedSeconds, SimulatedJob.Planning planning,
             IntFunction<Set<String>> available, NDManager manager, Consumer<RoundReport> progress) {
-        global = GlobalModel.initial(models.initialHead());
+        global = GlobalModel.initial(scoring.initialDense());
         VirtualClock clock = new VirtualClock();
         List<RoundReport> reports = new ArrayList<>();
-        ClassificationMetrics start = models.evaluate(manager, global, validation);
-        reports.add(new RoundReport(0, start.accuracy(), start.macroF1(), 0, 0, Map.of(), List.of(), List.of()));
+        RoundScores start = scoring.score(manager, global, 0);
+        reports.add(new RoundReport(0, start.accuracy(), start.macroF1(), 0, 0, Map.of(), List.of(), List.of(),
+                start.metrics()));
         progress.accept(reports.get(0));
         SimulatedJob.Rounds rounds = (round, plans, setup) -> {
             RoundStep step = runRound(round, engine.configure(round, plans.plans()), plans, setup, global);
@@ -106,9 +132,9 @@ public final class InProcessSimulator {
             double roundSeconds = step.nodes.values().stream().filter(n -> n.bytesUp() > 0)
                     .mapToDouble(RoundReport.NodeReport::emulatedSeconds).max().orElse(0);
             double elapsed = clock.advance(roundSeconds);
-            ClassificationMetrics m = models.evaluate(manager, global, validation);
+            RoundScores m = scoring.score(manager, global, round);
             reports.add(new RoundReport(round, m.accuracy(), m.macroF1(), roundSeconds, elapsed, step.nodes,
-                    step.outcome.result().rejected(), step.outcome.result().failures()));
+                    step.outcome.result().rejected(), step.outcome.result().failures(), m.metrics()));
             progress.accept(reports.get(reports.size() - 1));
             Map<String, RoundLoop.NodeTime> times = new TreeMap<>();
             step.nodes.forEach((id, n) -> {
@@ -127,14 +153,14 @@ public final class InProcessSimulator {
 
     private RoundStep runRound(int round, List<NodeRoundPlan> plans, SimulatedJob.RoundPlans planned,
             Map<String, Double> setup, GlobalModel global) {
-        Map<String, SimNode> byId = new LinkedHashMap<>();
+        Map<String, SimNode<D>> byId = new LinkedHashMap<>();
         nodes.forEach(n -> byId.put(n.id(), n));
         List<NodeAssignment> sent = new ArrayList<>();
         List<NodeUpdate> results = new ArrayList<>();
         List<Failure> failures = new ArrayList<>();
         Map<String, RoundReport.NodeReport> reports = new TreeMap<>();
         for (NodeRoundPlan plan : plans) {
-            SimNode node = byId.get(plan.nodeId());
+            SimNode<D> node = byId.get(plan.nodeId());
             if (node == null) {
                 throw new IllegalArgumentException("round " + round + " plans unknown node " + plan.nodeId());
             }
@@ -148,11 +174,11 @@ public final class InProcessSimulator {
                 double t = setupSeconds + VirtualClock.nodeSeconds(r.computeSeconds(), assignment.bytes(), r.bytes(),
                         node.emulation());
                 reports.put(node.id(), new RoundReport.NodeReport(assignment.bytes(), r.bytes(), r.computeSeconds(), t,
-                        r.lastLoss(), plan, r.bytes() / 4, setupSeconds, memory));
+                        r.lastLoss(), plan, r.bytes() / 4, setupSeconds, memory, r.validation()));
             } catch (RuntimeException e) {
                 failures.add(new Failure(node.id(), e.toString()));
                 reports.put(node.id(), new RoundReport.NodeReport(assignment.bytes(), 0, 0, 0, Double.NaN, plan, 0,
-                        setupSeconds, memory));
+                        setupSeconds, memory, LocalEvaluation.NONE));
             }
         }
         return new RoundStep(engine.aggregate(sent, results, failures, global), reports);

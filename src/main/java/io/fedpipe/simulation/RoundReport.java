@@ -1,6 +1,7 @@
 package io.fedpipe.simulation;
 
 import io.fedpipe.round.VirtualClock;
+import io.fedpipe.round.LocalEvaluation;
 import io.fedpipe.round.NodeRoundPlan;
 import io.fedpipe.aggregation.Failure;
 import io.fedpipe.aggregation.Rejection;
@@ -15,17 +16,20 @@ import java.util.TreeMap;
  * seconds are real time on this machine.
  *
  * @param round                 0 for the start, then 1, 2, ...
- * @param accuracy              of the global model on the validation set
- * @param macroF1               of the global model on the validation set
+ * @param accuracy              of the global model on the validation set (NaN for a causal-LM job)
+ * @param macroF1               of the global model on the validation set (NaN for a causal-LM job)
  * @param emulatedRoundSeconds  the round's emulated duration (its slowest delivering node)
  * @param emulatedElapsedSeconds emulated time since the start, after this round
  * @param nodes                 per node id, what it did this round
  * @param rejected              entries the aggregation left out, with reasons
  * @param failures              nodes that delivered nothing, with reasons
+ * @param metrics               further scores of the global model by name ({@link RoundScores}), e.g.
+ *                              a causal-LM job's {@code validation_loss}, {@code perplexity} and the
+ *                              generation metrics of the round's test prompts ({@code bleu}, ...)
  */
 public record RoundReport(int round, double accuracy, double macroF1, double emulatedRoundSeconds,
         double emulatedElapsedSeconds, Map<String, NodeReport> nodes, List<Rejection> rejected,
-        List<Failure> failures) {
+        List<Failure> failures, Map<String, Double> metrics) {
 
     /**
      * One node in one round.
@@ -41,14 +45,22 @@ public record RoundReport(int round, double accuracy, double macroF1, double emu
      *                               {@code emulatedSeconds} already
      * @param peakMemoryBytes        modelled peak training memory of its plan ({@code MemoryModel}),
      *                               or -1 where unknown
+     * @param validation             its trained model on its own held-out split (NONE when it has none
+     *                               or failed)
      */
     public record NodeReport(long bytesDown, long bytesUp, double measuredComputeSeconds, double emulatedSeconds,
             double lastLoss, NodeRoundPlan plan, long trainableParameters, double setupSeconds,
-            long peakMemoryBytes) {}
+            long peakMemoryBytes, LocalEvaluation validation) {}
 
     public RoundReport {
         nodes = Collections.unmodifiableMap(new TreeMap<>(nodes));
         rejected = List.copyOf(rejected);
         failures = List.copyOf(failures);
+        metrics = Collections.unmodifiableMap(new TreeMap<>(metrics));
+    }
+
+    /** The named metric, or NaN when this round did not report it. */
+    public double metric(String name) {
+        return metrics.getOrDefault(name, Double.NaN);
     }
 }

@@ -67,7 +67,7 @@ public final class CausalLmFineTuning {
                          LoraConfig lora, java.util.Map<io.fedpipe.core.MatrixId, io.fedpipe.lora.PeftAdapters.Adapter> adapters) {}
 
     /** An encoded example: ids and the loss mask (1 where the id is a target). */
-    record Encoded(long[] ids, long[] targets) {}
+    public record Encoded(long[] ids, long[] targets) {}
 
     public static Result run(TransformerWeights base, TextTokenizer tokenizer, long eosId, GenerationTask task,
             Spec spec, NDManager parent, Listener listener) {
@@ -171,7 +171,7 @@ public final class CausalLmFineTuning {
     }
 
     /** Encodes {@code examples} into {@code out}; returns how many were longer than {@code maxLength}. */
-    static int encodeAll(TextTokenizer tokenizer, List<GenerationExample> examples, long eosId, int maxLength,
+    public static int encodeAll(TextTokenizer tokenizer, List<GenerationExample> examples, long eosId, int maxLength,
             List<Encoded> out) {
         int tooLong = 0;
         for (GenerationExample e : examples) {
@@ -198,7 +198,7 @@ public final class CausalLmFineTuning {
      * padding is never attended by real positions, so the mask only selects the scored targets
      * (completion tokens and EOS; {@link CausalLm#loss}).
      */
-    static TokenBatch batch(NDManager scope, List<Encoded> examples, long padId) {
+    public static TokenBatch batch(NDManager scope, List<Encoded> examples, long padId) {
         int b = examples.size();
         int t = examples.stream().mapToInt(e -> e.ids().length).max().orElseThrow();
         long[] ids = new long[b * t];
@@ -215,7 +215,7 @@ public final class CausalLmFineTuning {
     }
 
     /** Mean completion-token loss over {@code data} (each example weighted by its target count). */
-    static double loss(NDManager manager, CausalLm lm, List<Encoded> data, long padId, int batchSize) {
+    public static double loss(NDManager manager, CausalLm lm, List<Encoded> data, long padId, int batchSize) {
         double sum = 0;
         long count = 0;
         for (int from = 0; from < data.size(); from += batchSize) {

@@ -207,14 +207,14 @@ public final class ClassifierFineTuning {
      * each window of {@value #WINDOW_BATCHES} batches is sorted by text length before cutting,
      * then the batches are served in shuffled order (the usual length bucketing).
      */
-    static final class BatchSampler {
+    public static final class BatchSampler {
         static final int WINDOW_BATCHES = 50;
         private final int[] lengths;
         private final int batch;
         private final SeededRandom random;
         private final java.util.ArrayDeque<int[]> ready = new java.util.ArrayDeque<>();
 
-        BatchSampler(int[] lengths, int batch, long seed) {
+        public BatchSampler(int[] lengths, int batch, long seed) {
             if (lengths.length == 0) {
                 throw new IllegalArgumentException("the training split is empty");
             }
@@ -223,7 +223,7 @@ public final class ClassifierFineTuning {
             this.random = SeededRandom.forPurpose(seed, "batches");
         }
 
-        int[] next() {
+        public int[] next() {
             if (ready.isEmpty()) {
                 refill();
             }

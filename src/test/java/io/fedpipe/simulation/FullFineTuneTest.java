@@ -167,11 +167,11 @@ class FullFineTuneTest {
     @Test
     void oneSimulatedRoundSendsTheHeadDownAndEveryWeightUp() {
         RoundEngine engine = new RoundEngine(new FedAvgFull(), 16, models.shapes(EnumSet.of(LoraTarget.Q)));
-        List<InProcessSimulator.SimNode> nodes = List.of(
-                new InProcessSimulator.SimNode("a", slice(0, 32), Emulation.NONE),
-                new InProcessSimulator.SimNode("b", slice(32, 64), Emulation.of(0.5, 100)));
+        List<InProcessSimulator.SimNode<ClassificationDataset>> nodes = List.of(
+                new InProcessSimulator.SimNode<>("a", slice(0, 32), Emulation.NONE),
+                new InProcessSimulator.SimNode<>("b", slice(32, 64), Emulation.of(0.5, 100)));
         List<NodeRoundPlan> plans = List.of(plan("a", 2), plan("b", 2));
-        List<RoundReport> reports = new InProcessSimulator(engine, local(), models, nodes, validation)
+        List<RoundReport> reports = InProcessSimulator.forClassifier(engine, local(), models, nodes, validation)
                 .run(1, plans, manager);
         RoundReport round = reports.get(1);
         System.out.printf("FT simulated: accuracy %.3f -> %.3f, nodes %s%n", reports.get(0).accuracy(),

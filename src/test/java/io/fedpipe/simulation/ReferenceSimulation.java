@@ -61,7 +61,7 @@ public final class ReferenceSimulation {
     private int warmup = 1;
     private int maxLength = 16;
     private Long modelSeed;
-    private UnaryOperator<LocalRound> around = UnaryOperator.identity();
+    private UnaryOperator<LocalRound<ClassificationDataset>> around = UnaryOperator.identity();
 
     private ReferenceSimulation(String task, long seed) {
         this.task = task;
@@ -145,7 +145,7 @@ public final class ReferenceSimulation {
     }
 
     /** Wraps the honest local round, e.g. to let a node crash or deliver a poisoned update. */
-    public ReferenceSimulation localRound(UnaryOperator<LocalRound> around) {
+    public ReferenceSimulation localRound(UnaryOperator<LocalRound<ClassificationDataset>> around) {
         this.around = around;
         return this;
     }
@@ -157,16 +157,16 @@ public final class ReferenceSimulation {
         ClassificationDataset validation = limitValidation < 0 ? splits.validation()
                 : splits.validation().head(limitValidation);
         List<int[]> parts = Partitioner.iid().partition(train.labelIndices(), train.numLabels(), shards, seed);
-        List<InProcessSimulator.SimNode> simNodes = new ArrayList<>();
+        List<InProcessSimulator.SimNode<ClassificationDataset>> simNodes = new ArrayList<>();
         for (Node n : nodes) {
-            simNodes.add(new InProcessSimulator.SimNode(n.id(), train.subset(parts.get(n.shard())), n.emulation()));
+            simNodes.add(new InProcessSimulator.SimNode<>(n.id(), train.subset(parts.get(n.shard())), n.emulation()));
         }
         Recorder recorder = new Recorder(strategy);
         try (MiniLmClassifiers c = MiniLmClassifiers.open(model, maxLength, train.numLabels(), alpha,
                 modelSeed == null ? seed : modelSeed)) {
             RoundEngine engine = new RoundEngine(recorder, alpha, c.models().shapes(targets));
-            LocalRound local = around.apply(new ClassifierLocalRound(c.models(), c.manager(), lr, warmup));
-            List<RoundReport> reports = new InProcessSimulator(engine, local, c.models(), simNodes, validation)
+            LocalRound<ClassificationDataset> local = around.apply(new ClassifierLocalRound(c.models(), c.manager(), lr, warmup));
+            List<RoundReport> reports = InProcessSimulator.forClassifier(engine, local, c.models(), simNodes, validation)
                     .run(rounds, plans, c.manager());
             return new Result(reports, recorder.last);
         }
