@@ -247,13 +247,33 @@ final class JobCommands {
 
     static String roundLine(RoundMetrics r, int rounds) {
         String nodes = r.nodes().stream().map(JobCommands::nodeText).collect(Collectors.joining(" | "));
-        return String.format(Locale.ROOT, "round %d/%d  %.1f s  %s%s", r.round(), rounds, r.roundSeconds(), nodes,
-                r.failures().isEmpty() ? "" : "  failures: " + String.join("; ", r.failures()));
+        double v = r.validationLoss();
+        String validation = Double.isNaN(v) ? "" : String.format(Locale.ROOT, "  val loss %.4f (ppl %.2f)", v,
+                Math.exp(v));
+        return String.format(Locale.ROOT, "round %d/%d  %.1f s%s  %s%s", r.round(), rounds, r.roundSeconds(),
+                validation, nodes, r.failures().isEmpty() ? "" : "  failures: " + String.join("; ", r.failures()));
     }
 
     private static String nodeText(NodeMetrics n) {
-        return String.format(Locale.ROOT, "%s %.1fs (plan %.1fs) %.1f MB loss %.4f", n.nodeId(), n.trainSeconds(),
-                n.plannedSeconds(), (n.bytesUp() + n.bytesDown()) / 1e6, n.loss());
+        String validation = n.validationExamples() > 0 ? String.format(Locale.ROOT, " val %.4f", n.validationLoss())
+                : "";
+        return String.format(Locale.ROOT, "%s %.1fs (plan %.1fs) %.1f MB loss %.4f%s", n.nodeId(), n.trainSeconds(),
+                n.plannedSeconds(), (n.bytesUp() + n.bytesDown()) / 1e6, n.loss(), validation);
+    }
+
+    /** The finished causal-LM job's scores: base vs fine-tuned, one line per model. */
+    static String evaluationText(GatewayProtocol.GenerationEvaluation e) {
+        if (e.error() != null) {
+            return "evaluation on " + e.nodeId() + " failed: " + e.error() + System.lineSeparator();
+        }
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "test set: %d prompts decoded on %s (%s, %.1f s)%n",
+                e.prompts(), e.nodeId(), e.decoding(), e.seconds()));
+        for (var m : List.of(java.util.Map.entry("base", e.base()), java.util.Map.entry("fine-tuned", e.tuned()))) {
+            var s = m.getValue();
+            b.append(String.format(Locale.ROOT, "  %-10s BLEU %.4f  NIST %.4f  METEOR %.4f  ROUGE-L %.4f  CIDEr %.4f%n",
+                    m.getKey(), s.get("bleu"), s.get("nist"), s.get("meteor"), s.get("rouge_l"), s.get("cider")));
+        }
+        return b.toString();
     }
 
     static String describe(JobStatus s) {
@@ -278,6 +298,9 @@ final class JobCommands {
         s.history().forEach(r -> b.append(roundLine(r, s.rounds())).append(nl));
         s.planChanges().forEach(c -> b.append("re-planned before round ").append(c.beforeRound()).append(": ")
                 .append(c.reason()).append(nl));
+        if (s.evaluation() != null) {
+            b.append(evaluationText(s.evaluation()));
+        }
         return b.toString();
     }
 }

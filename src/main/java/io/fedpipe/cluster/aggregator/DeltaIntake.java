@@ -59,7 +59,8 @@ final class DeltaIntake {
             open.fail(node, "every entry of its delta was rejected: " + rejections);
             return new Taken(ack(up, Outcome.REJECTED, rejections), true);
         }
-        open.deliver(new RoundBarrier.Delivery(up.update(), up.computeSeconds(), up.lastLoss(), up.trainMillis()));
+        open.deliver(new RoundBarrier.Delivery(up.update(), up.computeSeconds(), up.lastLoss(), up.trainMillis(),
+                up.validation()));
         return new Taken(ack(up, Outcome.ACCEPTED, rejections), true);
     }
 

@@ -9,7 +9,6 @@ import io.fedpipe.model.PretrainedModels;
 import io.fedpipe.core.TransformerConfig;
 import io.fedpipe.model.hf.HfConfigs;
 import io.fedpipe.model.hf.HfModelDirectory;
-import io.fedpipe.planning.ModelShape;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -29,12 +28,18 @@ public final class JobShapes {
 
     /** Every layer's {@code job.targets()}; throws with a one-line reason for an unknown model or target. */
     public static Map<MatrixId, MatrixShape> of(JobSpec job) {
-        ModelShape shape = ModelShape.of(job.model(), config(job.model()));
+        // The config's own shapes: k and v are narrower than q under grouped-query attention.
+        TransformerConfig config = config(job.model());
         Map<MatrixId, MatrixShape> out = new TreeMap<>();
         for (String key : job.targets()) {
             LoraTarget t = LoraTarget.parse(key);
-            for (int layer = 0; layer < shape.layers(); layer++) {
-                out.put(new MatrixId(layer, t), new MatrixShape(shape.outFeatures(t), shape.inFeatures(t)));
+            if (!config.targets().contains(t)) {
+                throw new IllegalArgumentException(config.family() + " model " + job.model() + " has no '" + key
+                        + "' matrix to adapt");
+            }
+            int[] shape = config.linearShape(t);
+            for (int layer = 0; layer < config.layers(); layer++) {
+                out.put(new MatrixId(layer, t), new MatrixShape(shape[0], shape[1]));
             }
         }
         if (out.isEmpty()) {
@@ -48,7 +53,9 @@ public final class JobShapes {
         if (key.equals(PretrainedModels.MINILM_L6) || key.equals("all-minilm-l6-v2")) {
             return TransformerConfig.miniLmL6();
         }
-        Path file = Path.of(model).resolve(HfModelDirectory.CONFIG_FILE_NAME);
+        Path dir = key.equals(PretrainedModels.FEDPIPE_LM_SMALL)
+                ? PretrainedModels.builtinDirectory(PretrainedModels.FEDPIPE_LM_SMALL) : Path.of(model);
+        Path file = dir.resolve(HfModelDirectory.CONFIG_FILE_NAME);
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("unknown model '" + model + "': neither " + PretrainedModels.MINILM_L6
                     + " nor a directory with " + HfModelDirectory.CONFIG_FILE_NAME);

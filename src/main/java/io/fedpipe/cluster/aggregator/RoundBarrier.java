@@ -24,7 +24,8 @@ import java.util.Map;
 final class RoundBarrier {
 
     /** A node's accepted upload with the figures it reported. */
-    record Delivery(NodeUpdate update, double computeSeconds, double lastLoss, double trainMillis) {}
+    record Delivery(NodeUpdate update, double computeSeconds, double lastLoss, double trainMillis,
+            io.fedpipe.round.LocalEvaluation validation) {}
 
     /** A round just opened: its barrier, and per node in plan order the whole assignment to send. */
     record Opened(RoundBarrier barrier, List<NodeAssignment> toSend) {}
@@ -159,7 +160,7 @@ final class RoundBarrier {
             Delivery d = delivered.get(n);
             if (d != null) {
                 out.add(new NodeRoundStats(n, bytesDown.getOrDefault(n, 0L), bytes(d.update()), d.computeSeconds(),
-                        d.lastLoss(), d.trainMillis()));
+                        d.lastLoss(), d.trainMillis(), d.validation().loss(), d.validation().examples()));
             }
         });
         return out;

@@ -32,6 +32,10 @@ public final class PrometheusText {
         Metric sent = new Metric("fedpipe_node_bytes_sent_total", "counter", "Bytes a node uploaded (deltas), all rounds.");
         Metric received = new Metric("fedpipe_node_bytes_received_total", "counter", "Bytes a node downloaded (assignments), all rounds.");
         Metric loss = new Metric("fedpipe_node_loss", "gauge", "A node's last training loss in the last closed round.");
+        Metric validation = new Metric("fedpipe_node_validation_loss", "gauge",
+                "A node's trained model on its own held-out split in the last closed round (causal-LM: per token).");
+        Metric score = new Metric("fedpipe_job_score", "gauge",
+                "A finished causal-LM job's test-set scores by metric and model (base or tuned).");
         for (GatewayProtocol.JobStatus j : jobs) {
             Map<String, String> job = Map.of("job", j.jobId());
             round.add(job, j.round());
@@ -58,10 +62,19 @@ public final class PrometheusText {
                     compute.add(l, n.computeSeconds());
                     planned.add(l, n.plannedSeconds());
                     loss.add(l, n.loss());
+                    if (n.validationExamples() > 0) {
+                        validation.add(l, n.validationLoss());
+                    }
                 }
             }
+            var e = j.evaluation();
+            if (e != null && e.error() == null) {
+                e.base().forEach((k, v) -> score.add(Map.of("job", j.jobId(), "metric", k, "model", "base"), v));
+                e.tuned().forEach((k, v) -> score.add(Map.of("job", j.jobId(), "metric", k, "model", "tuned"), v));
+            }
         }
-        for (Metric m : List.of(up, round, rounds, changes, roundSeconds, train, compute, planned, sent, received, loss)) {
+        for (Metric m : List.of(up, round, rounds, changes, roundSeconds, train, compute, planned, sent, received, loss,
+                validation, score)) {
             m.write(s);
         }
         return s.toString();

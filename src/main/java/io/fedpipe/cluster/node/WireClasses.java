@@ -67,6 +67,8 @@ public final class WireClasses implements WireRegistry.Catalog {
         e.add(new Entry(64, JobSpec.Data.class, null));
         e.add(new Entry(65, JobSpec.PlannerChoices.class, null));
         e.add(new Entry(66, JobSpec.ImportanceStage.class, null));
+        e.add(new Entry(67, JobSpec.Generation.class, null));
+        e.add(new Entry(68, io.fedpipe.round.LocalEvaluation.class, null));
         // Protocols (100..)
         e.add(new Entry(100, NodeProtocol.Register.class, null));
         e.add(new Entry(101, NodeProtocol.Registered.class, null));
@@ -84,6 +86,8 @@ public final class WireClasses implements WireRegistry.Catalog {
         e.add(new Entry(127, JobProtocol.GetGlobal.class, null));
         e.add(new Entry(128, JobProtocol.GlobalSlice.class, null));
         e.add(new Entry(129, JobProtocol.FinishJob.class, null));
+        e.add(new Entry(130, JobProtocol.EvaluateJob.class, null));
+        e.add(new Entry(131, JobProtocol.JobEvaluated.class, null));
         e.add(new Entry(140, Aggregator.Passivate.class, null));
         // Gateway and scheduler queries (160..)
         e.add(new Entry(160, GatewayProtocol.SubmitJob.class, null));
@@ -113,6 +117,8 @@ public final class WireClasses implements WireRegistry.Catalog {
         e.add(new Entry(184, SchedulerProtocol.GetNodes.class, null));
         e.add(new Entry(185, SchedulerProtocol.NodeList.class, null));
         e.add(new Entry(186, SchedulerProtocol.NodeView.class, null));
+        e.add(new Entry(187, GatewayProtocol.GenerationEvaluation.class, null));
+        e.add(new Entry(188, GatewayProtocol.GenerationSample.class, null));
         return List.copyOf(e);
     }
 }

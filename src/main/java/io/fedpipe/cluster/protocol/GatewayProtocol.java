@@ -119,7 +119,19 @@ public interface GatewayProtocol {
      * @param plannedSeconds the plan's predicted compute time for it
      */
     record NodeMetrics(String nodeId, int steps, double computeSeconds, double trainSeconds, double plannedSeconds,
-            long bytesUp, long bytesDown, double loss) {}
+            long bytesUp, long bytesDown, double loss, double validationLoss, int validationExamples) {
+
+        /** A node that reported no local evaluation. */
+        public NodeMetrics(String nodeId, int steps, double computeSeconds, double trainSeconds, double plannedSeconds,
+                long bytesUp, long bytesDown, double loss) {
+            this(nodeId, steps, computeSeconds, trainSeconds, plannedSeconds, bytesUp, bytesDown, loss, Double.NaN, 0);
+        }
+
+        /** {@code exp(validationLoss)}: a causal-LM node's local perplexity (NaN without an evaluation). */
+        public double validationPerplexity() {
+            return Math.exp(validationLoss);
+        }
+    }
 
     /**
      * A closed round.
@@ -133,7 +145,49 @@ public interface GatewayProtocol {
             nodes = List.copyOf(nodes);
             failures = List.copyOf(failures);
         }
+
+        /**
+         * The nodes' local validation losses averaged over their examples: how the models trained this
+         * round do on data that never left the nodes (NaN when no node evaluated).
+         */
+        public double validationLoss() {
+            double sum = 0;
+            long n = 0;
+            for (NodeMetrics m : nodes) {
+                if (m.validationExamples() > 0 && Double.isFinite(m.validationLoss())) {
+                    sum += m.validationLoss() * m.validationExamples();
+                    n += m.validationExamples();
+                }
+            }
+            return n == 0 ? Double.NaN : sum / n;
+        }
     }
+
+    /**
+     * A causal-LM job's final evaluation: one node decoded the test prompts (its own copy of the
+     * task's test set) with the base model and with the merged global model, and scored both.
+     *
+     * @param nodeId   the node that decoded
+     * @param prompts  test prompts decoded
+     * @param decoding the decoding settings, e.g. {@code greedy} or {@code beam 10, lp 0.9, no-repeat 4}
+     * @param base     the base model's scores by metric ({@code bleu}, {@code nist}, {@code meteor},
+     *                 {@code rouge_l}, {@code cider})
+     * @param tuned    the fine-tuned model's scores
+     * @param examples a few prompts with both outputs
+     * @param seconds  wall time of the fine-tuned model's decoding
+     * @param error    why no scores came back (then the maps are empty); null on success
+     */
+    record GenerationEvaluation(String nodeId, int prompts, String decoding, java.util.Map<String, Double> base,
+            java.util.Map<String, Double> tuned, List<GenerationSample> examples, double seconds, String error) {
+        public GenerationEvaluation {
+            base = java.util.Map.copyOf(base);
+            tuned = java.util.Map.copyOf(tuned);
+            examples = List.copyOf(examples);
+        }
+    }
+
+    /** One test prompt: the base model's output, the fine-tuned model's, and the first reference. */
+    record GenerationSample(String prompt, String before, String after, String reference) {}
 
     /** A re-plan: before which round, and why. */
     record PlanChange(int beforeRound, String reason, List<String> nodes) {
@@ -152,7 +206,17 @@ public interface GatewayProtocol {
     record JobStatus(String jobId, String name, JobState state, int round, int rounds, String model, String task,
             String strategy, String reason, List<String> participants, List<String> selected, double plannedRoundSeconds,
             List<PlanRow> plan, List<Excluded> excluded, List<RoundMetrics> history, List<PlanChange> planChanges,
-            int partitions) implements Reply {
+            int partitions, GenerationEvaluation evaluation) implements Reply {
+
+        /** A job without a generation evaluation (a classifier, or a decoder still running). */
+        public JobStatus(String jobId, String name, JobState state, int round, int rounds, String model, String task,
+                String strategy, String reason, List<String> participants, List<String> selected,
+                double plannedRoundSeconds, List<PlanRow> plan, List<Excluded> excluded, List<RoundMetrics> history,
+                List<PlanChange> planChanges, int partitions) {
+            this(jobId, name, state, round, rounds, model, task, strategy, reason, participants, selected,
+                    plannedRoundSeconds, plan, excluded, history, planChanges, partitions, null);
+        }
+
         public JobStatus {
             participants = List.copyOf(participants);
             selected = List.copyOf(selected);

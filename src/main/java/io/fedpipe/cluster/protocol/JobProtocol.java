@@ -97,9 +97,21 @@ public interface JobProtocol {
         }
     }
 
-    /** One node's part in a closed round, as the aggregator saw it. */
+    /**
+     * One node's part in a closed round, as the aggregator saw it.
+     *
+     * @param validationLoss     the node's trained model on its own held-out split (NaN: none)
+     * @param validationExamples examples that loss is over (0: the node has no validation split)
+     */
     record NodeRoundStats(String nodeId, long bytesDown, long bytesUp, double computeSeconds, double lastLoss,
-            double trainMillis) {}
+            double trainMillis, double validationLoss, int validationExamples) {
+
+        /** Stats of a node without a local evaluation. */
+        public NodeRoundStats(String nodeId, long bytesDown, long bytesUp, double computeSeconds, double lastLoss,
+                double trainMillis) {
+            this(nodeId, bytesDown, bytesUp, computeSeconds, lastLoss, trainMillis, Double.NaN, 0);
+        }
+    }
 
     /** Aggregator partition to scheduler: {@code round} is closed and checkpointed. */
     record RoundClosed(String jobId, int partition, int round, List<NodeRoundStats> nodes, List<Rejection> rejected,
@@ -122,6 +134,16 @@ public interface JobProtocol {
             dense = Map.copyOf(dense);
         }
     }
+
+    /**
+     * Scheduler to one trainer of a finished causal-LM job, instead of its FinishJob: fetch the global
+     * adapters from every partition, decode the task's test prompts with the base and the merged
+     * model, answer with {@link JobEvaluated}, then release the job.
+     */
+    record EvaluateJob(JobSpec job, ActorRef<SchedulerEvent> replyTo) implements TrainerCommand {}
+
+    /** Trainer to scheduler: the finished job's generation scores (or why there are none). */
+    record JobEvaluated(String jobId, GatewayProtocol.GenerationEvaluation evaluation) implements SchedulerEvent {}
 
     /** Scheduler to aggregator partitions and trainers: the job is over (finished or cancelled); release it. */
     record FinishJob(String jobId, String reason) implements TrainerCommand, AggregatorCommand {}

@@ -3,6 +3,7 @@ package io.fedpipe.cluster.protocol;
 import io.fedpipe.aggregation.Failure;
 import io.fedpipe.aggregation.NodeUpdate;
 import io.fedpipe.aggregation.Rejection;
+import io.fedpipe.round.LocalEvaluation;
 import io.fedpipe.round.NodeAssignment;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -47,14 +48,24 @@ public interface RoundProtocol {
      * @param lastLoss       loss of the last step (NaN when every step was skipped)
      * @param trainMillis    wall time from the last slice received to this upload, emulated
      *                       slowness and link delays included
+     * @param validation     the node's trained model on its own held-out split (the same in every
+     *                       partition's upload)
      */
     record DeltaUpload(String jobId, int partition, int round, NodeUpdate update, double computeSeconds,
-            double lastLoss, double trainMillis, ActorRef<DeltaAck> replyTo) implements TrainerReply {
+            double lastLoss, double trainMillis, LocalEvaluation validation, ActorRef<DeltaAck> replyTo)
+            implements TrainerReply {
         public DeltaUpload {
             checkIds(jobId, partition, round);
             if (update == null || replyTo == null) {
                 throw new IllegalArgumentException("a delta upload needs an update and a reply address");
             }
+            validation = validation == null ? LocalEvaluation.NONE : validation;
+        }
+
+        /** An upload from a node without a local evaluation. */
+        public DeltaUpload(String jobId, int partition, int round, NodeUpdate update, double computeSeconds,
+                double lastLoss, double trainMillis, ActorRef<DeltaAck> replyTo) {
+            this(jobId, partition, round, update, computeSeconds, lastLoss, trainMillis, LocalEvaluation.NONE, replyTo);
         }
     }
 

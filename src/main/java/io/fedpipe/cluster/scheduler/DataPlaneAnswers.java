@@ -35,6 +35,8 @@ final class DataPlaneAnswers {
             return refused(state, r);
         } else if (event instanceof JobProtocol.RoundClosed r) {
             return closed(state, r);
+        } else if (event instanceof JobProtocol.JobEvaluated e) {
+            return evaluated(state, e);
         }
         return Outcome.none();
     }
@@ -82,6 +84,24 @@ final class DataPlaneAnswers {
                         advance.accept(r.jobId());
                     }
                 });
+    }
+
+    /** The finished job's scores, journaled once (a repeated answer after a fail-over is dropped). */
+    private Outcome evaluated(SchedulerState state, JobProtocol.JobEvaluated e) {
+        JobEntry j = state.job(e.jobId());
+        if (j == null || j.evaluation() != null) {
+            return Outcome.none();
+        }
+        var g = e.evaluation();
+        if (g.error() != null) {
+            log.warn("job {}: node {} could not score the finished model: {}", e.jobId(), g.nodeId(), g.error());
+        } else {
+            log.info("job {}: node {} scored the finished model on {} test prompts: BLEU {} (base {})", e.jobId(),
+                    g.nodeId(), g.prompts(), g.tuned().get("bleu"), g.base().get("bleu"));
+        }
+        return new Outcome(List.of(new SchedulerEvent.JobScored(e.jobId(), g.nodeId(), g.prompts(), g.decoding(),
+                g.base(), g.tuned(), g.examples().stream().map(x -> new SchedulerEvent.Sample(x.prompt(), x.before(),
+                        x.after(), x.reference())).toList(), g.seconds(), g.error(), Instant.now())), s -> { });
     }
 
     private static boolean accepts(JobEntry j, String nodeId) {

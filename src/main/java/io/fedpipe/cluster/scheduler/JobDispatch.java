@@ -102,7 +102,7 @@ final class JobDispatch {
             } else if (e instanceof SchedulerEvent.PlanChanged p) {
                 log.info("job {}: re-planned before round {} ({})", p.jobId(), p.beforeRound(), p.reason());
             } else if (e instanceof SchedulerEvent.JobFinished f) {
-                finish(s.job(f.jobId()), "finished", live.roster());
+                finish(s.job(f.jobId()), "finished", live.roster(), JobPlanning.isDecoder(s.job(f.jobId()).job()));
             } else if (e instanceof SchedulerEvent.JobCancelled f) {
                 finish(s.job(f.jobId()), "cancelled: " + f.reason(), live.roster());
             } else if (e instanceof SchedulerEvent.JobFailed f) {
@@ -154,8 +154,16 @@ final class JobDispatch {
         return true;
     }
 
-    /** FinishJob to every partition (once a round was opened) and every participant's trainer. */
     void finish(JobEntry j, String reason, Roster roster) {
+        finish(j, reason, roster, false);
+    }
+
+    /**
+     * FinishJob to every partition (once a round was opened) and every participant's trainer; with
+     * {@code evaluate}, the first participant whose trainer is listed gets an EvaluateJob instead
+     * (it scores the merged model on its copy of the test set, then releases the job itself).
+     */
+    void finish(JobEntry j, String reason, Roster roster, boolean evaluate) {
         String jobId = j.job().jobId();
         timers.cancel(new Scheduler.PrepareTimedOut(jobId));
         JobProtocol.FinishJob msg = new JobProtocol.FinishJob(jobId, reason);
@@ -164,9 +172,14 @@ final class JobDispatch {
                 partitions.tell(ServiceKeys.aggregatorEntityId(jobId, p), msg);
             }
         }
+        boolean evaluating = evaluate && j.round() > 0;
         for (String node : j.participants()) {
             ActorRef<JobProtocol.TrainerCommand> t = roster.trainerOf(node);
-            if (t != null) {
+            if (t != null && evaluating) {
+                log.info("job {}: node {} decodes the test prompts with the finished model", jobId, node);
+                t.tell(new JobProtocol.EvaluateJob(j.job(), replyTo));
+                evaluating = false;
+            } else if (t != null) {
                 t.tell(msg);
             }
         }

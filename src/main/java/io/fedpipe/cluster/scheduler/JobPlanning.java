@@ -51,15 +51,31 @@ public final class JobPlanning {
     /** A plan in the form the scheduler journals. */
     public record Result(double roundSeconds, List<PlannedNode> rows, List<LeftOut> excluded) {}
 
-    /** The model's shape: a preset, or the config.json of a model directory. */
+    /** The model's shape: a preset, or the config.json of a model directory (a built-in decoder's own). */
     public static ModelShape shape(String model) {
         if (model.equalsIgnoreCase(PretrainedModels.MINILM_L6)) {
             return ModelShape.preset(PretrainedModels.MINILM_L6);
         }
-        Path config = Path.of(model).resolve("config.json");
+        Path dir = PretrainedModels.directoryOf(model).orElse(Path.of(model));
+        return ModelShape.of(dir.getFileName().toString(), config(dir));
+    }
+
+    /** Whether the job fine-tunes a decoder (a causal-LM job, scored by decoding at the end). */
+    public static boolean isDecoder(JobSpec job) {
+        if (job.model().equalsIgnoreCase(PretrainedModels.MINILM_L6)) {
+            return false;
+        }
         try {
-            return ModelShape.of(Path.of(model).getFileName().toString(),
-                    HfConfigs.fromJson(new ObjectMapper().readTree(Files.readAllBytes(config)), config.toString()));
+            return config(PretrainedModels.directoryOf(job.model()).orElse(Path.of(job.model()))).causal();
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static io.fedpipe.core.TransformerConfig config(Path dir) {
+        Path config = dir.resolve("config.json");
+        try {
+            return HfConfigs.fromJson(new ObjectMapper().readTree(Files.readAllBytes(config)), config.toString());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the model config " + config + ": " + e.getMessage(), e);
         }

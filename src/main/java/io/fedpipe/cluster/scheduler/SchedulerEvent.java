@@ -208,6 +208,31 @@ public sealed interface SchedulerEvent extends PersistedJson {
         }
     }
 
+    /**
+     * A finished causal-LM job was decoded and scored by one node (see
+     * {@code JobProtocol.EvaluateJob}); {@code error} says why not, with empty scores.
+     *
+     * @param base  the base model's scores by metric name
+     * @param tuned the fine-tuned (merged) model's scores by metric name
+     */
+    record JobScored(String jobId, String nodeId, int prompts, String decoding, Map<String, Double> base,
+            Map<String, Double> tuned, List<Sample> examples, double seconds, String error, Instant at)
+            implements SchedulerEvent {
+        public JobScored {
+            base = Map.copyOf(base);
+            tuned = Map.copyOf(tuned);
+            examples = List.copyOf(examples);
+        }
+
+        @Override
+        public SchedulerState applyTo(SchedulerState s) {
+            return s.editJob(jobId, j -> j.withEvaluation(this));
+        }
+    }
+
+    /** One decoded test prompt, as journaled. */
+    record Sample(String prompt, String before, String after, String reference) {}
+
     record JobCancelled(String jobId, String reason, Instant at) implements SchedulerEvent {
         @Override
         public SchedulerState applyTo(SchedulerState s) {

@@ -50,7 +50,20 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
 
     /** One node in one closed round, over all partitions; {@code steps}: its local steps in that round's plan. */
     public record NodeRecord(String nodeId, int steps, double computeSeconds, double trainSeconds,
-            double plannedSeconds, long bytesUp, long bytesDown, double loss) {}
+            double plannedSeconds, long bytesUp, long bytesDown, double loss, double validationLoss,
+            int validationExamples) {
+
+        /** A node without a local evaluation (and a record journaled before nodes evaluated). */
+        public NodeRecord(String nodeId, int steps, double computeSeconds, double trainSeconds, double plannedSeconds,
+                long bytesUp, long bytesDown, double loss) {
+            this(nodeId, steps, computeSeconds, trainSeconds, plannedSeconds, bytesUp, bytesDown, loss, Double.NaN, 0);
+        }
+
+        public NodeRecord {
+            // Older snapshots have no validation: Jackson leaves 0 examples, and then the loss means nothing.
+            validationLoss = validationExamples > 0 ? validationLoss : Double.NaN;
+        }
+    }
 
     /** A closed round: its wall time from opening to the last partition's close, per node, failures. */
     public record RoundRecord(int round, double roundSeconds, List<NodeRecord> nodes, List<String> failures) {
@@ -80,7 +93,7 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
             List<String> participants, Map<String, Prepared> prepared, Map<String, String> refused,
             List<String> selected, double roundSeconds, List<PlannedNode> plan, List<LeftOut> excluded,
             Instant roundOpenedAt, Map<Integer, PartitionClosed> closed, List<RoundRecord> history,
-            List<PlanChange> planChanges, boolean interrupted) {
+            List<PlanChange> planChanges, boolean interrupted, SchedulerEvent.JobScored evaluation) {
 
         public JobEntry {
             participants = List.copyOf(participants);
@@ -96,7 +109,7 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
 
         static JobEntry submitted(JobSpec job, String name, List<String> participants) {
             return new JobEntry(job, name, RoundLoop.State.preparing(), "", participants, Map.of(), Map.of(),
-                    List.of(), 0, List.of(), List.of(), null, Map.of(), List.of(), List.of(), false);
+                    List.of(), 0, List.of(), List.of(), null, Map.of(), List.of(), List.of(), false, null);
         }
 
         public RoundLoop.Phase state() {
@@ -128,29 +141,35 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
 
         JobEntry withLoop(RoundLoop.Fact fact) {
             return new JobEntry(job, name, loop.apply(fact), reason, participants, prepared, refused, selected,
-                    roundSeconds, plan, excluded, roundOpenedAt, closed, history, planChanges, interrupted);
+                    roundSeconds, plan, excluded, roundOpenedAt, closed, history, planChanges, interrupted, evaluation);
         }
 
         JobEntry withPrepared(Map<String, Prepared> p, Map<String, String> r) {
             return new JobEntry(job, name, loop, reason, participants, p, r, selected, roundSeconds, plan, excluded,
-                    roundOpenedAt, closed, history, planChanges, interrupted);
+                    roundOpenedAt, closed, history, planChanges, interrupted, evaluation);
         }
 
         JobEntry withPlan(List<String> sel, double seconds, List<PlannedNode> rows, List<LeftOut> out,
                 List<PlanChange> changes) {
             return new JobEntry(job, name, loop, reason, participants, prepared, refused, sel, seconds, rows, out,
-                    roundOpenedAt, closed, history, changes, interrupted);
+                    roundOpenedAt, closed, history, changes, interrupted, evaluation);
         }
 
         JobEntry withRound(Instant openedAt, Map<Integer, PartitionClosed> parts, List<RoundRecord> records,
                 boolean wasInterrupted) {
             return new JobEntry(job, name, loop, reason, participants, prepared, refused, selected, roundSeconds, plan,
-                    excluded, openedAt, parts, records, planChanges, wasInterrupted);
+                    excluded, openedAt, parts, records, planChanges, wasInterrupted, evaluation);
+        }
+
+        /** The finished job's generation scores, as the evaluating node reported them. */
+        JobEntry withEvaluation(SchedulerEvent.JobScored e) {
+            return new JobEntry(job, name, loop, reason, participants, prepared, refused, selected, roundSeconds, plan,
+                    excluded, roundOpenedAt, closed, history, planChanges, interrupted, e);
         }
 
         JobEntry withReason(String why) {
             return new JobEntry(job, name, loop, why, participants, prepared, refused, selected, roundSeconds, plan,
-                    excluded, roundOpenedAt, closed, history, planChanges, interrupted);
+                    excluded, roundOpenedAt, closed, history, planChanges, interrupted, evaluation);
         }
     }
 
@@ -222,6 +241,7 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
      */
     private static JobEntry closeRound(JobEntry j) {
         Map<String, double[]> times = new TreeMap<>(); // compute, train, loss
+        Map<String, NodeRoundStats> evaluated = new TreeMap<>(); // every partition's upload carries the same one
         Map<String, long[]> bytes = new TreeMap<>(); // up, down
         List<String> failures = new ArrayList<>();
         Instant last = j.roundOpenedAt();
@@ -232,6 +252,9 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
                 t[1] = Math.max(t[1], s.trainMillis() / 1000.0);
                 if (Double.isFinite(s.lastLoss())) {
                     t[2] = s.lastLoss();
+                }
+                if (s.validationExamples() > 0) {
+                    evaluated.put(s.nodeId(), s);
                 }
                 long[] by = bytes.computeIfAbsent(s.nodeId(), k -> new long[2]);
                 by[0] += s.bytesUp();
@@ -249,8 +272,10 @@ public record SchedulerState(Map<String, NodeEntry> nodes, Map<String, JobEntry>
         times.forEach((node, t) -> {
             PlannedNode plan = planned.get(node);
             long[] by = bytes.get(node);
+            NodeRoundStats v = evaluated.get(node);
             records.add(new NodeRecord(node, plan == null ? 0 : plan.steps(), t[0], t[1],
-                    plan == null ? Double.NaN : plan.plannedComputeSeconds(), by[0], by[1], t[2]));
+                    plan == null ? Double.NaN : plan.plannedComputeSeconds(), by[0], by[1], t[2],
+                    v == null ? Double.NaN : v.validationLoss(), v == null ? 0 : v.validationExamples()));
             if (plan != null) {
                 double expected = plan.plannedFinishSeconds() > 0 ? plan.plannedFinishSeconds()
                         : plan.plannedComputeSeconds();

@@ -32,13 +32,14 @@ final class SchedulerViews {
                 .map(e -> new GatewayProtocol.Excluded(e.nodeId(), e.reason())).toList();
         List<GatewayProtocol.RoundMetrics> history = j.history().stream().map(r -> new GatewayProtocol.RoundMetrics(
                 r.round(), r.roundSeconds(), r.nodes().stream().map(n -> new GatewayProtocol.NodeMetrics(n.nodeId(),
-                        n.steps(), n.computeSeconds(), n.trainSeconds(), n.plannedSeconds(), n.bytesUp(), n.bytesDown(), n.loss()))
-                        .toList(), r.failures(), Double.NaN)).toList();
+                        n.steps(), n.computeSeconds(), n.trainSeconds(), n.plannedSeconds(), n.bytesUp(), n.bytesDown(),
+                        n.loss(), n.validationLoss(), n.validationExamples())).toList(), r.failures(), Double.NaN))
+                .toList();
         List<GatewayProtocol.PlanChange> changes = j.planChanges().stream()
                 .map(c -> new GatewayProtocol.PlanChange(c.beforeRound(), c.reason(), c.nodes())).toList();
         return new GatewayProtocol.JobStatus(jobId, j.name(), state(j.state()), j.round(), j.job().rounds(),
                 j.job().model(), j.job().task(), j.job().strategy(), j.reason(), j.participants(), j.selected(),
-                j.roundSeconds(), plan, excluded, history, changes, j.job().partitions());
+                j.roundSeconds(), plan, excluded, history, changes, j.job().partitions(), evaluation(j.evaluation()));
     }
 
     static GatewayProtocol.JobList list(SchedulerState s) {
@@ -54,5 +55,14 @@ final class SchedulerViews {
                         hasTrainer.test(n.profile().nodeId())))
                 .sorted(Comparator.comparing(v -> v.profile().nodeId())).toList();
         return new SchedulerProtocol.NodeList(views);
+    }
+
+    private static GatewayProtocol.GenerationEvaluation evaluation(SchedulerEvent.JobScored e) {
+        if (e == null) {
+            return null;
+        }
+        return new GatewayProtocol.GenerationEvaluation(e.nodeId(), e.prompts(), e.decoding(), e.base(), e.tuned(),
+                e.examples().stream().map(x -> new GatewayProtocol.GenerationSample(x.prompt(), x.before(), x.after(),
+                        x.reference())).toList(), e.seconds(), e.error());
     }
 }

@@ -5,6 +5,10 @@ import io.fedpipe.data.ClassificationDataset;
 import io.fedpipe.data.ClassificationTasks;
 import io.fedpipe.data.DatasetSplits;
 import io.fedpipe.data.JsonlReader;
+import io.fedpipe.data.GenerationExample;
+import io.fedpipe.data.GenerationPartitions;
+import io.fedpipe.data.GenerationTask;
+import io.fedpipe.data.GenerationTasks;
 import io.fedpipe.model.PretrainedModels;
 import io.fedpipe.model.TransformerWeights;
 import io.fedpipe.tokenize.TextTokenizer;
@@ -35,6 +39,7 @@ final class JobInputs {
 
     private static Cached<String, TransformerWeights> lastModel;
     private static Cached<Long, DatasetSplits> lastWordNet;
+    private static Cached<Long, GenerationTask> lastE2e;
 
     static synchronized TransformerWeights base(String model) {
         if (lastModel == null || !lastModel.key().equals(model)) {
@@ -77,6 +82,51 @@ final class JobInputs {
                     + file.toAbsolutePath().normalize() + " does not exist");
         }
         return limit(JsonlReader.readClassification(file).dataset(), job.limitTrain());
+    }
+
+    /**
+     * This node's generation examples: shard {@code shard} of {@code shards} of the built-in E2E pool
+     * (the dev set minus the validation MRs, limited and partitioned exactly as the simulator does),
+     * or its own {@code <data-dir>/<task>/} task directory (train.jsonl, optional test.jsonl).
+     */
+    static List<GenerationExample> generationShard(JobSpec job, int shard, int shards, Path dataDir, String nodeId)
+            throws IOException {
+        if (shards < 1 || shard < 0 || shard >= shards) {
+            throw new IllegalArgumentException("shard " + shard + " of " + shards + " does not exist");
+        }
+        if (GenerationTasks.E2E.equals(job.task().toLowerCase(Locale.ROOT))) {
+            List<GenerationExample> pool = e2e(job.seed()).train();
+            pool = job.limitTrain() > 0 ? pool.subList(0, Math.min(job.limitTrain(), pool.size())) : pool;
+            int[] part = GenerationPartitions.partition(pool, job.partitionKind(), job.data().partitioner(),
+                    job.data().by(), shards, job.seed()).get(shard);
+            List<GenerationExample> out = new java.util.ArrayList<>(part.length);
+            for (int i : part) {
+                out.add(pool.get(i));
+            }
+            return out;
+        }
+        Path dir = dataDir.resolve(job.task());
+        if (!Files.isRegularFile(dir.resolve("train.jsonl"))) {
+            throw new IllegalArgumentException("node " + nodeId + " has no data for task '" + job.task() + "': "
+                    + dir.resolve("train.jsonl").toAbsolutePath().normalize() + " does not exist");
+        }
+        List<GenerationExample> train = GenerationTasks.load(dir.toString(), job.seed()).train();
+        return job.limitTrain() > 0 ? train.subList(0, Math.min(job.limitTrain(), train.size())) : train;
+    }
+
+    /** The generation task a node evaluates the finished job on: E2E's test set, or its own task directory's. */
+    static GenerationTask generationTask(JobSpec job, Path dataDir) throws IOException {
+        if (GenerationTasks.E2E.equals(job.task().toLowerCase(Locale.ROOT))) {
+            return e2e(job.seed());
+        }
+        return GenerationTasks.load(dataDir.resolve(job.task()).toString(), job.seed());
+    }
+
+    private static synchronized GenerationTask e2e(long seed) throws IOException {
+        if (lastE2e == null || lastE2e.key() != seed) {
+            lastE2e = new Cached<>(seed, GenerationTasks.e2e(seed));
+        }
+        return lastE2e.value();
     }
 
     private static synchronized DatasetSplits wordNet(long seed) throws IOException {

@@ -59,6 +59,6 @@ final class TrainedRounds {
     static DeltaUpload upload(String jobId, int partition, Trained t, ActorRef<DeltaAck> replyTo) {
         double millis = Double.isNaN(t.trainMillis()) ? (System.nanoTime() - t.startNanos()) / 1e6 : t.trainMillis();
         return new DeltaUpload(jobId, partition, t.round(), t.parts().get(partition), t.result().computeSeconds(),
-                t.result().lastLoss(), millis, replyTo);
+                t.result().lastLoss(), millis, t.result().validation(), replyTo);
     }
 }

@@ -3,6 +3,7 @@ package io.fedpipe.cluster.trainer;
 import ai.djl.Device;
 import io.fedpipe.aggregation.Failure;
 import io.fedpipe.cluster.protocol.JobProtocol.FinishJob;
+import io.fedpipe.cluster.protocol.JobProtocol;
 import io.fedpipe.cluster.protocol.JobProtocol.JobPrepared;
 import io.fedpipe.cluster.protocol.JobProtocol.JobRefused;
 import io.fedpipe.cluster.protocol.JobProtocol.PrepareJob;
@@ -21,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -120,6 +122,7 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
                 .onMessage(SendUploads.class, this::onSendUploads)
                 .onMessage(DeltaAck.class, this::onAck)
                 .onMessage(FinishJob.class, this::onFinish)
+                .onMessage(JobProtocol.EvaluateJob.class, this::onEvaluate)
                 .onSignal(PostStop.class, s -> {
                     jobs.values().forEach(TrainerJob::close);
                     return this;
@@ -139,7 +142,7 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
             if (jobs.containsKey(jobId)) {
                 TrainerJob j = jobs.get(jobId);
                 cmd.replyTo().tell(new JobPrepared(jobId, profile.nodeId(),
-                        j.data.size(), Map.of(), 0));
+                        j.dataSize(), Map.of(), 0));
             }
             return this;
         }
@@ -160,7 +163,7 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
         }
         jobs.put(jobId, m.loaded().job());
         getContext().getLog().info("trainer {}: job {} prepared with {} examples", profile.nodeId(), jobId,
-                m.loaded().job().data.size());
+                m.loaded().job().dataSize());
         m.cmd().replyTo().tell(m.loaded().reply());
         return this;
     }
@@ -251,6 +254,19 @@ public final class Trainer extends AbstractBehavior<TrainerCommand> {
             getContext().getLog().warn("trainer {}: delta of round {} for {}/{}: {} {}", profile.nodeId(), ack.round(),
                     ack.jobId(), ack.partition(), ack.outcome(), ack.rejections());
         }
+        return this;
+    }
+
+    /** The job is finished and this node scores it: a child fetches the global model and decodes. */
+    private Behavior<TrainerCommand> onEvaluate(JobProtocol.EvaluateJob m) {
+        TrainerJob job = jobs.get(m.job().jobId());
+        if (job == null) {
+            m.replyTo().tell(new JobProtocol.JobEvaluated(m.job().jobId(), new io.fedpipe.cluster.protocol
+                    .GatewayProtocol.GenerationEvaluation(profile.nodeId(), 0, "", Map.of(), Map.of(), List.of(), 0,
+                    "node " + profile.nodeId() + " no longer holds the job (restarted?)")));
+            return this;
+        }
+        getContext().spawnAnonymous(JobEvaluation.create(m, job, profile.nodeId(), djl, getContext().getSelf()));
         return this;
     }
 

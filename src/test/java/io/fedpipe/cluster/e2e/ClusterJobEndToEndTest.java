@@ -156,7 +156,7 @@ class ClusterJobEndToEndTest {
         // An unknown model: the gateway refuses it by name.
         GatewayProtocol.JobRejected model = assertInstanceOf(GatewayProtocol.JobRejected.class,
                 ask(new GatewayProtocol.SubmitJob("model.conf", jobFile("model = gpt-17"))));
-        assertTrue(model.reason().contains("key 'model' must be minilm-l6 or a model directory with config.json, got 'gpt-17'"),
+        assertTrue(model.reason().contains("key 'model' must be minilm-l6, fedpipe-lm-small or a model directory with config.json, got 'gpt-17'"),
                 model.reason());
         // A model directory whose config.json is not a model config: the scheduler refuses it.
         Path broken = Files.createDirectories(dir.resolve("broken-model"));
@@ -247,6 +247,79 @@ class ClusterJobEndToEndTest {
                 + "cluster job %.1f s, simulator %.1f s%n", done.plan(), worst, Math.sqrt(norm), clusterSeconds, simSeconds);
         assertTrue(norm > 1e-6, "the adapters were trained (B is no longer zero)");
         assertTrue(worst <= 1e-5, "max difference " + worst);
+    }
+
+    /** The small causal-LM job: the built-in decoder on 60 E2E pairs, q and v adapted, 8 test prompts scored at the end. */
+    static String decoderJobFile() {
+        return String.join("\n", "model = fedpipe-lm-small", "task = e2e", "limit-train = 60", "partition { kind = iid }",
+                "strategy = fedpipe", "rounds = 2", "targets = \"q,v\"", "alpha = 8", "lr = 5e-3", "warmup = 1",
+                "max-length = 96", "seed = " + SEED, "partitions = 2", "quorum = 1.0", "round-timeout = 120s",
+                "planner { formats = \"fp32,nf4\", batches = [4], ranks = [2, 4], min-steps = 3, max-steps = 3 }",
+                "generation { test-prompts = 8, max-new-tokens = 24 }");
+    }
+
+    @Test
+    @Order(3)
+    void aCausalLmJobRunsToFinishedEqualsTheSimulatorAndIsScoredOnTheTestSet() throws Exception {
+        long t0 = System.nanoTime();
+        String id = submit("decoder-small.conf", decoderJobFile());
+        JobStatus done = awaitOver(id, Duration.ofSeconds(300));
+        double clusterSeconds = (System.nanoTime() - t0) / 1e9;
+        assertEquals(JobState.FINISHED, done.state(), done.toString());
+        assertEquals(List.of(1, 2), done.history().stream().map(GatewayProtocol.RoundMetrics::round).toList());
+        for (GatewayProtocol.RoundMetrics m : done.history()) {
+            assertTrue(m.failures().isEmpty(), m.toString());
+            for (GatewayProtocol.NodeMetrics n : m.nodes()) {
+                // Every node scored its trained model on its own held-out pairs (2 of its 20).
+                assertEquals(2, n.validationExamples(), n.toString());
+                assertTrue(n.validationLoss() > 0.5 && n.validationLoss() < 9.1, n.toString());
+            }
+            assertTrue(Double.isFinite(m.validationLoss()), m.toString());
+        }
+        assertTrue(done.planChanges().isEmpty(), done.planChanges().toString());
+        List<NodeRoundPlan> plans = JobPlanning.roundPlans(done.plan().stream().map(r -> new SchedulerEvent.PlannedNode(
+                r.nodeId(), r.bits(), r.batch(), r.ranks(), r.steps(), r.plannedComputeSeconds(),
+                r.plannedFinishSeconds(), r.memoryBytes(), r.memoryBudget())).toList(), done.selected());
+        Map<MatrixId, ScaledAdapter> cluster = new TreeMap<>();
+        for (int p = 0; p < 2; p++) {
+            GlobalSlice g = global(id, p);
+            assertEquals(2, g.roundsDone(), "partition " + p);
+            assertTrue(g.dense().isEmpty(), "a causal-LM job sends no dense tensors: " + g.dense().keySet());
+            cluster.putAll(g.adapters());
+        }
+        Map<MatrixId, ScaledAdapter> sim = DecoderReference.global(done.participants(), plans, SEED, 60, 8f, 5e-3f, 1,
+                96, EnumSet.of(LoraTarget.Q, LoraTarget.V));
+        assertEquals(sim.keySet(), cluster.keySet());
+        double worst = 0;
+        double norm = 0;
+        for (Map.Entry<MatrixId, ScaledAdapter> e : sim.entrySet()) {
+            ScaledAdapter c = cluster.get(e.getKey());
+            assertEquals(e.getValue().rank(), c.rank(), e.getKey().toString());
+            worst = Math.max(worst, maxDiff(e.getValue().adapter().a(), c.adapter().a()));
+            worst = Math.max(worst, maxDiff(e.getValue().adapter().b(), c.adapter().b()));
+            for (float x : c.adapter().b().data()) {
+                norm += x * x;
+            }
+        }
+        // The finished job is decoded and scored by one node; the scores arrive shortly after FINISHED.
+        GatewayProtocol.GenerationEvaluation eval = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (eval == null && System.nanoTime() < deadline) {
+            eval = assertInstanceOf(JobStatus.class, ask(new GatewayProtocol.GetJobStatus(id))).evaluation();
+            if (eval == null) {
+                Thread.sleep(500);
+            }
+        }
+        System.out.printf("causal-LM job vs simulator on %s: max |difference| %.3g, ‖B‖ %.4f, cluster %.1f s;"
+                + " evaluation %s%n", done.plan(), worst, Math.sqrt(norm), clusterSeconds, eval);
+        assertTrue(norm > 1e-6, "the adapters were trained (B is no longer zero)");
+        assertTrue(worst <= 1e-5, "max difference " + worst);
+        assertTrue(eval != null, "no evaluation after FINISHED");
+        assertEquals(null, eval.error());
+        assertEquals(8, eval.prompts());
+        assertEquals(java.util.Set.of("bleu", "nist", "meteor", "rouge_l", "cider"), eval.tuned().keySet());
+        assertTrue(eval.tuned().get("bleu") >= 0 && eval.tuned().get("bleu") <= 1, eval.toString());
+        assertEquals(5, eval.examples().size());
     }
 
     private static GlobalSlice global(String jobId, int partition) throws Exception {
