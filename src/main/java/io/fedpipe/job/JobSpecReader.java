@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  *                                    # simulator: or a directory with train.jsonl and validation.jsonl
  * limit-train = 2000                 # optional (0: all); limit-validation likewise
  * partition { kind = dirichlet, alpha = 0.5 }   # or { kind = iid } (default)
- * strategy = fedpipe                 # fedpipe | flexlora | hetlora | fedavg-lora | fedavg-full (alias ft, simulator only)
+ * strategy = fedpipe                 # fedpipe | flexlora | hetlora | fedavg-lora | raflora | florist
+ *                                    # | fedavg-full (alias ft, simulator only)
  * rounds = 5
  * targets = "q,k,v,o"                # optional; alpha (16), lr (2e-3), warmup (0), max-length (64), seed (42)
  * planner {                          # optional (cluster: these are the defaults; simulator: without it the
