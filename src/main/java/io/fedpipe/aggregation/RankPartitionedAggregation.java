@@ -55,8 +55,7 @@ public final class RankPartitionedAggregation implements AggregationStrategy {
         Mat a = Mat.zeros(rank, first.a().cols());
         int from = 0;
         for (int to : bounds) {
-            int end = to;
-            List<MatrixRule.Contribution> covering = cs.stream().filter(c -> c.update().rank() >= end).toList();
+            List<MatrixRule.Contribution> covering = cs.stream().filter(c -> c.update().rank() >= to).toList();
             // The weights are already normalized over all contributors; dividing again by their
             // floating-point sum would make equal ranks differ from FedAvg in the last bit.
             double total = covering.size() == cs.size() ? 1 : covering.stream().mapToDouble(MatrixRule.Contribution::weight).sum();

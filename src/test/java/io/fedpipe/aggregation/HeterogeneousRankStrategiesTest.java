@@ -266,9 +266,11 @@ class HeterogeneousRankStrategiesTest {
             assertEquals(4, dirty.rejected().size(), dirty.rejected().toString());
             assertFalse(dirty.perNode().containsKey("nan"), s.name());
             assertEquals(List.of(new Failure("late", "deadline")), dirty.failures());
-            // Rejected updates still crossed the wire: bytes up counts all six.
-            assertEquals(4L * (5 * (4 * 16 + 24 * 4) + 4 * 17 + 24 * 4 - (4 * 16 + 24 * 4) + 2 * 16 + 24 * 2),
-                    dirty.diagnostics().bytesUp(), s.name());
+            // Rejected updates still crossed the wire: bytes up counts all six, four rank-4 updates of
+            // 4·16 + 24·4 = 160 floats, good2's 2·16 + 24·2 = 80 and the misshapen 4·17 + 24·4 = 164.
+            assertEquals(4L * (4 * 160 + 80 + 164), dirty.diagnostics().bytesUp(), s.name());
+            // Bytes down: what good1 (rank 4) and good2 (rank 2) get back.
+            assertEquals(4L * (160 + 80), dirty.diagnostics().bytesDown(), s.name());
         }
     }
 
@@ -292,6 +294,16 @@ class HeterogeneousRankStrategiesTest {
         }
         assertArrayEquals(wantA, ra.global().get(V).adapter().a().data(), 1e-6f);
         assertEquals(java.util.Set.of(Q), ra.perNode().get("b").keySet());
+        // Q (ranks 2, 4) has segments [0,2) and [2,4), V (rank 2) only [0,2), all of its energy:
+        // the round's share of [0,2) averages the two matrices, that of [2,4) is Q's alone.
+        RoundDiagnostics d = ra.diagnostics();
+        Map<RankSegment, Double> q = ra.matrices().get(Q).segmentEnergyShare();
+        assertEquals(1.0, ra.matrices().get(V).segmentEnergyShare().get(new RankSegment(0, 2)));
+        assertEquals((q.get(new RankSegment(0, 2)) + 1.0) / 2, d.segmentEnergyShare().get(new RankSegment(0, 2)), 1e-12);
+        assertEquals(q.get(new RankSegment(2, 4)), d.segmentEnergyShare().get(new RankSegment(2, 4)), 1e-12);
+        assertEquals(1.0, q.get(new RankSegment(0, 2)) + q.get(new RankSegment(2, 4)), 1e-12);
+        assertEquals(4, d.maxGlobalRank());
+        assertEquals(3.0, d.meanGlobalRank());
     }
 
     // ---- FedPipe's rank bound
