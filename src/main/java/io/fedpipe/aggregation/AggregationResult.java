@@ -22,10 +22,14 @@ import java.util.TreeMap;
  *                      where {@code ΔW_exact = Σ w_n s_n B_n A_n / Σ w_n} over the nodes that trained
  *                      it (the absolute norm {@code ‖ΔW_global‖_F} when the exact average is zero)
  * @param perNodeError  per node and matrix, the same relative error of what that node receives
+ * @param matrices      per matrix aggregated this round, its global rank and the energy share of each
+ *                      rank segment ({@link MatrixDiagnostics})
+ * @param cost          server time and bytes moved ({@link RoundCost})
  */
 public record AggregationResult(String strategy, Map<MatrixId, ScaledAdapter> global,
         Map<String, Map<MatrixId, ScaledAdapter>> perNode, Map<String, HostTensor> dense, List<Rejection> rejected,
-        List<Failure> failures, Map<MatrixId, Double> errorVsExact, Map<String, Map<MatrixId, Double>> perNodeError) {
+        List<Failure> failures, Map<MatrixId, Double> errorVsExact, Map<String, Map<MatrixId, Double>> perNodeError,
+        Map<MatrixId, MatrixDiagnostics> matrices, RoundCost cost) {
 
     public AggregationResult {
         global = Collections.unmodifiableMap(new TreeMap<>(global));
@@ -35,6 +39,20 @@ public record AggregationResult(String strategy, Map<MatrixId, ScaledAdapter> gl
         failures = List.copyOf(failures);
         errorVsExact = Collections.unmodifiableMap(new TreeMap<>(errorVsExact));
         perNodeError = Collections.unmodifiableMap(new TreeMap<>(perNodeError));
+        matrices = Collections.unmodifiableMap(new TreeMap<>(matrices));
+        cost = cost == null ? RoundCost.NONE : cost;
+    }
+
+    /** A result without diagnostics (a round in which nothing was aggregated). */
+    public AggregationResult(String strategy, Map<MatrixId, ScaledAdapter> global,
+            Map<String, Map<MatrixId, ScaledAdapter>> perNode, Map<String, HostTensor> dense, List<Rejection> rejected,
+            List<Failure> failures, Map<MatrixId, Double> errorVsExact, Map<String, Map<MatrixId, Double>> perNodeError) {
+        this(strategy, global, perNode, dense, rejected, failures, errorVsExact, perNodeError, Map.of(), RoundCost.NONE);
+    }
+
+    /** The round in one record, for a per-round report line ({@link RoundDiagnostics#summaryLine()}). */
+    public RoundDiagnostics diagnostics() {
+        return RoundDiagnostics.of(errorVsExact, matrices, cost);
     }
 
     /** Whether anything of {@code nodeId} (or, with {@code item}, that entry) was rejected. */

@@ -25,5 +25,16 @@ public interface AggregationStrategy {
         return planned;
     }
 
+    /**
+     * Whether every number of the aggregate is a weighted sum of the nodes' numbers with
+     * coefficients fixed before the updates arrive (their weights, per segment for raFLoRA), so a
+     * server may compute it from masked sums (secure aggregation) without seeing an update. FedAvg
+     * of factors or of dense weights, zero padding and raFLoRA are; the SVD strategies are not (the
+     * decomposition and the rank choice depend on the sum itself).
+     */
+    default boolean linear() {
+        return false;
+    }
+
     AggregationResult aggregate(List<NodeUpdate> results, List<Failure> failures, RoundContext context);
 }

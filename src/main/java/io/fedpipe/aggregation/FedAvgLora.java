@@ -36,6 +36,12 @@ public final class FedAvgLora implements AggregationStrategy {
         return planned;
     }
 
+    /** A weighted sum of the nodes' factors (or weights) with their normalized weights. */
+    @Override
+    public boolean linear() {
+        return true;
+    }
+
     @Override
     public AggregationResult aggregate(List<NodeUpdate> results, List<Failure> failures, RoundContext context) {
         return RoundAggregation.run(name(), new MatrixRule() {

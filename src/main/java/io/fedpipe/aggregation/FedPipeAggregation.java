@@ -8,13 +8,15 @@ import java.util.List;
  * adapter, with every node receiving the top-r_n slice of the same SVD.
  *
  * <p>{@code ΔW̄ = Σ w_n s_n B_n A_n} has rank at most {@code Σ r_n}. Its SVD is computed from the
- * stacked factors ({@link LowRankSvd}); the global adapter keeps all numerically non-zero
- * directions (singular values above {@code 1e-10·σ_1}), at least the target rank and at most
- * {@code maxGlobalRank}. So while {@code Σ r_n ≤ maxGlobalRank} the global, and the model merged
- * from it at the end, equal the exact average: no truncation error (FlexLoRA truncates the global
- * to the target rank). The cost is a global adapter of rank {@code Σ r_n} on the aggregator
- * ({@code (out + in)·Σ r_n} floats, e.g. 22 × 1920 for 4 nodes on a 1536×384 matrix), far below
- * the dense {@code out·in}.
+ * stacked factors ({@link LowRankSvd}); the global adapter keeps as many directions as its
+ * {@link GlobalRankBound} allows: those holding a share τ of the energy {@code Σ σ_i²}, at least
+ * the target rank and at most a cap. {@link StrategyKind#FEDPIPE} uses
+ * {@link GlobalRankBound#DEFAULT} (rank ≤ 32, τ = 0.999); with {@link GlobalRankBound#LOSSLESS}
+ * (τ = 1, cap 64, the no-argument constructor) the global, and the model merged from it at the
+ * end, equal the exact average while {@code Σ r_n ≤ 64}. Whatever is dropped shows in
+ * {@link AggregationResult#errorVsExact()}, which is measured against the exact average. The cost
+ * is a global adapter of rank up to {@code Σ r_n} on the aggregator ({@code (out + in)·rank}
+ * floats, e.g. 22 × 1920 for 4 nodes on a 1536×384 matrix), far below the dense {@code out·in}.
  *
  * <p>Nodes get {@code B = U_{r_n}√Σ_{r_n}}, {@code A = √Σ_{r_n}V_{r_n}ᵀ}: the best rank-r_n part
  * (Eckart–Young), nested across ranks, so a rank-2 and a rank-8 node start the next round from the
@@ -29,22 +31,36 @@ import java.util.List;
  */
 public final class FedPipeAggregation implements AggregationStrategy {
 
-    /** Default cap on the global rank: lossless for up to 64 stacked node directions per matrix. */
+    /** The cap of {@link GlobalRankBound#LOSSLESS}: lossless for up to 64 stacked node directions per matrix. */
     public static final int DEFAULT_MAX_GLOBAL_RANK = 64;
 
     static final double NUMERICAL_RANK_TOLERANCE = 1e-10;
 
-    private final int maxGlobalRank;
+    private final GlobalRankBound bound;
 
+    /**
+     * The lossless bound ({@link GlobalRankBound#LOSSLESS}), as before the bound existed, for
+     * callers that rely on the global being the exact average; jobs get
+     * {@link GlobalRankBound#DEFAULT} through {@link StrategyKind#FEDPIPE}.
+     */
     public FedPipeAggregation() {
-        this(DEFAULT_MAX_GLOBAL_RANK);
+        this(GlobalRankBound.LOSSLESS);
     }
 
+    /** Every numerically non-zero direction up to {@code maxGlobalRank} (τ = 1). */
     public FedPipeAggregation(int maxGlobalRank) {
-        if (maxGlobalRank < 1) {
-            throw new IllegalArgumentException("maximum global rank must be >= 1: " + maxGlobalRank);
+        this(new GlobalRankBound(maxGlobalRank, 1.0));
+    }
+
+    public FedPipeAggregation(GlobalRankBound bound) {
+        if (bound == null) {
+            throw new IllegalArgumentException("a global rank bound is required");
         }
-        this.maxGlobalRank = maxGlobalRank;
+        this.bound = bound;
+    }
+
+    public GlobalRankBound bound() {
+        return bound;
     }
 
     @Override
@@ -74,9 +90,7 @@ public final class FedPipeAggregation implements AggregationStrategy {
     }
 
     private MatrixRule.Outcome fromSvd(LowRankSvd.Svd svd, List<MatrixRule.Contribution> cs, int targetRank) {
-        int kept = Math.min(svd.numericalRank(NUMERICAL_RANK_TOLERANCE), maxGlobalRank);
-        int globalRank = Math.max(targetRank, kept);
-        return new MatrixRule.Outcome(svd.truncate(globalRank), FlexLoraSvd.truncatedPerNode(svd, cs));
+        return new MatrixRule.Outcome(svd.truncate(bound.rankFor(svd, targetRank)), FlexLoraSvd.truncatedPerNode(svd, cs));
     }
 
     /**

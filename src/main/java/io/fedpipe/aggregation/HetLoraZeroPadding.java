@@ -22,6 +22,12 @@ public final class HetLoraZeroPadding implements AggregationStrategy {
         return "hetlora-zero-padding";
     }
 
+    /** A weighted sum of the nodes' factors (or weights) with their normalized weights. */
+    @Override
+    public boolean linear() {
+        return true;
+    }
+
     @Override
     public AggregationResult aggregate(List<NodeUpdate> results, List<Failure> failures, RoundContext context) {
         return RoundAggregation.run(name(), (cs, targetRank) -> {

@@ -34,6 +34,26 @@ final class LowRankSvd {
         }
 
         /**
+         * The smallest {@code k} with {@code Σ_{i<k} σ_i² ≥ τ·Σ σ_i²}, at most the
+         * {@linkplain #numericalRank numerical rank} (so τ = 1 keeps every non-zero direction and
+         * not the rounding noise after them); 0 for a zero matrix.
+         */
+        int energyRank(double tau) {
+            int numerical = numericalRank(FedPipeAggregation.NUMERICAL_RANK_TOLERANCE);
+            double total = 0;
+            for (double s : sigma) {
+                total += s * s;
+            }
+            double kept = 0;
+            int k = 0;
+            while (k < numerical && kept < tau * total) {
+                kept += sigma[k] * sigma[k];
+                k++;
+            }
+            return k;
+        }
+
+        /**
          * The rank-{@code r} truncation as balanced factors {@code B = U_r·√Σ_r},
          * {@code A = √Σ_r·V_rᵀ}, padded with zero directions when {@code r} exceeds the
          * available singular values (Eckart–Young: the best rank-r approximation in Frobenius norm).

@@ -31,6 +31,8 @@ final class RoundAggregation {
 
     static AggregationResult run(String strategy, MatrixRule rule, List<NodeUpdate> results, List<Failure> failures,
             RoundContext ctx) {
+        long started = System.nanoTime();
+        long combineNanos = 0;
         List<Rejection> rejected = new ArrayList<>();
         List<NodeUpdate> nodes = distinctValidNodes(results, rejected);
         Map<MatrixId, List<Candidate>> byMatrix = new TreeMap<>();
@@ -50,6 +52,7 @@ final class RoundAggregation {
         Map<String, Map<MatrixId, ScaledAdapter>> perNode = new TreeMap<>();
         Map<String, Map<MatrixId, Double>> perNodeError = new TreeMap<>();
         Map<MatrixId, Double> errors = new TreeMap<>();
+        Map<MatrixId, MatrixDiagnostics> diagnostics = new TreeMap<>();
         for (Map.Entry<MatrixId, List<Candidate>> e : byMatrix.entrySet()) {
             MatrixId id = e.getKey();
             List<Candidate> valid = withoutAbsurdNorms(id, e.getValue(), rejected);
@@ -72,7 +75,11 @@ final class RoundAggregation {
                     exact.addScaled(from.product(), -w);
                 }
             }
+            long combineStart = System.nanoTime();
             MatrixRule.Outcome outcome = rule.combine(contributions, ctx.targetRanks().get(id), changes ? previous : null);
+            combineNanos += System.nanoTime() - combineStart;
+            diagnostics.put(id, MatrixDiagnostics.of(outcome.global(),
+                    RankSegment.boundsOf(valid.stream().mapToInt(c -> c.update.rank()))));
             ScaledAdapter g = ScaledAdapter.of(outcome.global(), ctx.scaleForRank(outcome.global().rank()));
             global.put(id, g);
             errors.put(id, relativeError(g, exact));
@@ -84,7 +91,36 @@ final class RoundAggregation {
             }
         }
         Map<String, HostTensor> dense = DenseAverage.average(nodes, ctx.previousDense(), rejected);
-        return new AggregationResult(strategy, global, perNode, dense, rejected, failures, errors, perNodeError);
+        RoundCost cost = new RoundCost((System.nanoTime() - started) / 1e6, combineNanos / 1e6, bytesUp(results),
+                bytesDown(perNode));
+        return new AggregationResult(strategy, global, perNode, dense, rejected, failures, errors, perNodeError,
+                diagnostics, cost);
+    }
+
+    private static final long FLOAT32_BYTES = 4;
+
+    /** Everything delivered, valid or not: it crossed the wire either way. */
+    private static long bytesUp(List<NodeUpdate> results) {
+        long floats = 0;
+        for (NodeUpdate n : results) {
+            for (PeftAdapters.Adapter ad : n.adapters().values()) {
+                floats += ad.a().data().length + ad.b().data().length;
+            }
+            for (HostTensor t : n.dense().values()) {
+                floats += t.data().length;
+            }
+        }
+        return FLOAT32_BYTES * floats;
+    }
+
+    private static long bytesDown(Map<String, Map<MatrixId, ScaledAdapter>> perNode) {
+        long floats = 0;
+        for (Map<MatrixId, ScaledAdapter> m : perNode.values()) {
+            for (ScaledAdapter a : m.values()) {
+                floats += a.adapter().a().data().length + a.adapter().b().data().length;
+            }
+        }
+        return FLOAT32_BYTES * floats;
     }
 
     private record Candidate(NodeUpdate node, Factors update, float scale) {}

@@ -11,6 +11,10 @@ import java.util.Locale;
  */
 public enum StrategyKind {
     FEDPIPE("fedpipe"), FLEXLORA("flexlora"), HETLORA("hetlora"), FEDAVG_LORA("fedavg-lora"),
+    /** Rank-partitioned averaging ({@link RankPartitionedAggregation}). */
+    RAFLORA("raflora"),
+    /** Singular value thresholding of the exact average ({@link FloristAggregation}). */
+    FLORIST("florist"),
     /** The FT baseline: full fine-tuning, every weight averaged by FedAvg. Also spelled {@code ft}. */
     FEDAVG_FULL("fedavg-full", "ft");
 
@@ -37,12 +41,19 @@ public enum StrategyKind {
 
     public AggregationStrategy create() {
         return switch (this) {
-            case FEDPIPE -> new FedPipeAggregation();
+            case FEDPIPE -> new FedPipeAggregation(GlobalRankBound.DEFAULT);
             case FLEXLORA -> new FlexLoraSvd();
             case HETLORA -> new HetLoraZeroPadding();
             case FEDAVG_LORA -> new FedAvgLora();
+            case RAFLORA -> new RankPartitionedAggregation();
+            case FLORIST -> new FloristAggregation();
             case FEDAVG_FULL -> new FedAvgFull();
         };
+    }
+
+    /** Whether the strategy's aggregate is a weighted sum of the updates ({@link AggregationStrategy#linear()}). */
+    public boolean linear() {
+        return create().linear();
     }
 
     /** The strategies that train LoRA adapters: the ones a distributed job may use. */
@@ -76,8 +87,8 @@ public enum StrategyKind {
         try {
             s = parse(key);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown strategy '" + key + "'; valid: fedpipe, flexlora, hetlora,"
-                    + " fedavg-lora", e);
+            throw new IllegalArgumentException("unknown strategy '" + key + "'; valid: "
+                    + String.join(", ", lora().stream().map(StrategyKind::key).toList()), e);
         }
         if (s.fullWeights()) {
             throw new IllegalArgumentException("strategy " + key + " (full fine-tuning) runs only in the"

@@ -34,7 +34,8 @@ import java.util.regex.Pattern;
  *                                    # (the MR attribute Dirichlet skews), or { kind = attribute, by = area }
  * generation { round-prompts = 50, test-prompts = 0, beams = 1, length-penalty = 1, no-repeat-ngram = 0,
  *              max-new-tokens = 64 }   # causal-LM jobs: what is decoded after every round and at the end
- * strategy = fedpipe                 # fedpipe | flexlora | hetlora | fedavg-lora | fedavg-full (alias ft, simulator only)
+ * strategy = fedpipe                 # fedpipe | flexlora | hetlora | fedavg-lora | raflora | florist
+ *                                    # | fedavg-full (alias ft, simulator only)
  * rounds = 5
  * targets = "q,k,v,o"                # optional; alpha (16), lr (2e-3), warmup (0), max-length (64), seed (42)
  * planner {                          # optional (cluster: these are the defaults; simulator: without it the

@@ -19,6 +19,10 @@ class LowRankSvdTest {
         assertArrayEquals(new double[] {0, 3, 0, 0, -2, 0}, svd.truncate(2).product().data(), 1e-12);
         assertArrayEquals(new double[] {0, 3, 0, 0, 0, 0}, svd.truncate(1).product().data(), 1e-12);
         assertEquals(2, svd.numericalRank(1e-10));
+        // Energies 9 and 4 of 13: 9/13 = 0.692 of the energy in the first direction.
+        assertEquals(1, svd.energyRank(0.69));
+        assertEquals(2, svd.energyRank(0.70));
+        assertEquals(2, svd.energyRank(1.0));
     }
 
     @Test

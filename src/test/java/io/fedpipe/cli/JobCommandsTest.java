@@ -140,7 +140,7 @@ class JobCommandsTest {
         CliRun run = cli("submit", bad.toString(), "--contact", contact);
         assertEquals(2, run.exitCode());
         assertEquals(List.of("fedpipe: bad.conf:5: key 'strategy': unknown strategy 'fedsgd'; valid: fedpipe, flexlora,"
-                + " hetlora, fedavg-lora"), run.errLines());
+                + " hetlora, fedavg-lora, raflora, florist"), run.errLines());
 
         CliRun unknown = cli("status", "no-such-job", "--contact", contact);
         assertEquals(2, unknown.exitCode());

@@ -3,10 +3,10 @@ package io.fedpipe.simulation;
 import io.fedpipe.aggregation.AggregationResult;
 import io.fedpipe.aggregation.AggregationStrategy;
 import io.fedpipe.aggregation.Failure;
-import io.fedpipe.aggregation.FedPipeAggregation;
 import io.fedpipe.aggregation.NodeUpdate;
 import io.fedpipe.aggregation.RoundConfig;
 import io.fedpipe.aggregation.RoundContext;
+import io.fedpipe.aggregation.StrategyKind;
 import io.fedpipe.core.LoraTarget;
 import io.fedpipe.data.ClassificationDataset;
 import io.fedpipe.data.ClassificationTasks;
@@ -53,7 +53,8 @@ public final class ReferenceSimulation {
     private int limitValidation = -1;
     private int shards;
     private final List<Node> nodes = new ArrayList<>();
-    private AggregationStrategy strategy = new FedPipeAggregation();
+    /** What a job with {@code strategy = fedpipe} runs, so cluster tests compare like with like. */
+    private AggregationStrategy strategy = StrategyKind.FEDPIPE.create();
     private Set<LoraTarget> targets = EnumSet.of(LoraTarget.Q, LoraTarget.V);
     private String model = PretrainedModels.MINILM_L6;
     private float alpha = 8;

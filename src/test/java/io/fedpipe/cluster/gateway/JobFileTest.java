@@ -60,8 +60,8 @@ class JobFileTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "model = /nowhere/model|job.conf:5: key 'model' must be minilm-l6, fedpipe-lm-small or a model directory with config.json, got '/nowhere/model'",
-        "strategy = fedsgd|job.conf:5: key 'strategy': unknown strategy 'fedsgd'; valid: fedpipe, flexlora, hetlora, fedavg-lora",
-        "strategy = fedavg-full|job.conf:5: key 'strategy': unknown strategy 'fedavg-full'; valid: fedpipe, flexlora, hetlora, fedavg-lora",
+        "strategy = fedsgd|job.conf:5: key 'strategy': unknown strategy 'fedsgd'; valid: fedpipe, flexlora, hetlora, fedavg-lora, raflora, florist",
+        "strategy = fedavg-full|job.conf:5: key 'strategy': unknown strategy 'fedavg-full'; valid: fedpipe, flexlora, hetlora, fedavg-lora, raflora, florist",
         "rounds = 0|job.conf:5: key 'rounds' must be >= 1, got 0",
         "quorum = 1.5|job.conf:5: key 'quorum' must be in (0, 1], got 1.5",
         "partitions = 0|job.conf:5: key 'partitions' must be >= 1, got 0",
