@@ -65,6 +65,10 @@ final class SimulateCommand implements Callable<Integer> {
             for (RoundReport r : result.reports()) {
                 out.println(mapper.writeValueAsString(row(spec, experiment.getFileName().toString(), r)));
             }
+            ExperimentRunner.GenerationOutcome g = result.generation();
+            if (g != null) {
+                out.println(mapper.writeValueAsString(finalRow(spec, experiment.getFileName().toString(), g)));
+            }
         } else {
             table(out, spec, result);
         }
@@ -95,6 +99,20 @@ final class SimulateCommand implements Callable<Integer> {
         m.put("bytesUp", bytesUp(r));
         m.put("bytesDown", bytesDown(r));
         m.put("rejected", r.rejected().size());
+        if (r.aggregation() != null) {
+            var a = r.aggregation();
+            Map<String, Object> agg = new LinkedHashMap<>();
+            agg.put("meanErrorVsExact", a.meanErrorVsExact());
+            agg.put("maxErrorVsExact", a.maxErrorVsExact());
+            agg.put("maxGlobalRank", a.maxGlobalRank());
+            agg.put("meanGlobalRank", a.meanGlobalRank());
+            Map<String, Double> segments = new LinkedHashMap<>();
+            a.segmentEnergyShare().forEach((s, v) -> segments.put(s.toString(), v));
+            agg.put("segmentEnergyShare", segments);
+            agg.put("aggregationMillis", a.aggregationMillis());
+            agg.put("combineMillis", a.combineMillis());
+            m.put("aggregation", agg);
+        }
         m.put("failures", r.failures().size());
         Map<String, Object> nodes = new LinkedHashMap<>();
         r.nodes().forEach((id, n) -> {
@@ -119,6 +137,29 @@ final class SimulateCommand implements Callable<Integer> {
             nodes.put(id, x);
         });
         m.put("nodes", nodes);
+        return m;
+    }
+
+    /** A causal-LM job's last JSON line: its test-set scores, fine-tuned and base ({@code base_} prefix). */
+    static Map<String, Object> finalRow(Experiment spec, String experiment, ExperimentRunner.GenerationOutcome g) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("experiment", experiment);
+        m.put("method", spec.job().method());
+        m.put("setting", spec.job().setting());
+        m.put("time", VirtualClock.LABEL);
+        Map<String, Double> scores = new LinkedHashMap<>();
+        scores.put("prompts", (double) g.prompts());
+        scores.put("bleu", g.tuned().bleu());
+        scores.put("nist", g.tuned().nist());
+        scores.put("meteor", g.tuned().meteor());
+        scores.put("rouge_l", g.tuned().rougeL());
+        scores.put("cider", g.tuned().cider());
+        scores.put("base_bleu", g.base().bleu());
+        scores.put("base_nist", g.base().nist());
+        scores.put("base_meteor", g.base().meteor());
+        scores.put("base_rouge_l", g.base().rougeL());
+        scores.put("base_cider", g.base().cider());
+        m.put("final", scores);
         return m;
     }
 
@@ -208,6 +249,9 @@ final class SimulateCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%5d  %9.4f  %8.2f  %7.4f  %18.2f  %20.2f  %8.3f  %8.3f%n", r.round(),
                     r.metric(RoundScores.VALIDATION_LOSS), r.metric(RoundScores.PERPLEXITY), r.metric(RoundScores.BLEU),
                     r.emulatedRoundSeconds(), r.emulatedElapsedSeconds(), bytesUp(r) / 1e6, bytesDown(r) / 1e6);
+            if (r.aggregation() != null) {
+                out.printf(Locale.ROOT, "       aggregation: %s%n", r.aggregation().summaryLine());
+            }
             r.rejected().forEach(x -> out.printf(Locale.ROOT, "       rejected %s %s: %s%n", x.nodeId(), x.item(), x.reason()));
             r.failures().forEach(f -> out.printf(Locale.ROOT, "       failed %s: %s%n", f.nodeId(), f.reason()));
         }

@@ -45,6 +45,56 @@ public final class ComparisonTable {
                 .append(c.time().equals("emulated") ? " (virtual clock), not measured" : "")
                 .append("; MB = 10⁶ bytes, means over rounds ≥ 1, summed over nodes; peak memory per node is its"
                         + " largest over the rounds (? = unknown).").append(System.lineSeparator());
+        boolean bleu = c.runs().stream().anyMatch(r -> r.score().equals("bleu"));
+        if (bleu) {
+            s.append("For causal-LM runs \"acc.\" is the round score: BLEU of the greedy decoding of the job's"
+                    + " round-prompts test MRs.").append(System.lineSeparator());
+        }
+        s.append(finalScores(c));
+        return s.toString();
+    }
+
+    private static final List<String> METRICS = List.of("bleu", "nist", "meteor", "rouge_l", "cider");
+
+    /**
+     * The causal-LM runs' final test-set scores: one row per method, mean ± sample standard deviation
+     * over its runs (seeds), and the base model's scores once. Empty when no run has any.
+     */
+    static String finalScores(MethodComparison c) {
+        java.util.Map<String, List<RunLog>> byMethod = new java.util.LinkedHashMap<>();
+        for (RunLog r : c.runs()) {
+            if (!r.finalScores().isEmpty()) {
+                byMethod.computeIfAbsent(r.setting() + " " + r.method(), k -> new java.util.ArrayList<>()).add(r);
+            }
+        }
+        if (byMethod.isEmpty()) {
+            return "";
+        }
+        StringBuilder s = new StringBuilder(System.lineSeparator());
+        List<String> header = List.of("setting and method", "runs", "BLEU", "NIST", "METEOR", "ROUGE-L", "CIDEr",
+                "test MRs");
+        s.append(line(header));
+        s.append(line(header.stream().map(h -> "---").toList()));
+        RunLog any = byMethod.values().iterator().next().get(0);
+        List<String> base = new java.util.ArrayList<>(List.of("base model (no fine-tuning)", "-"));
+        METRICS.forEach(m -> base.add(f("%.4f", any.finalScores().getOrDefault("base_" + m, Double.NaN))));
+        base.add(f("%.0f", any.finalScores().getOrDefault("prompts", Double.NaN)));
+        s.append(line(base));
+        byMethod.forEach((method, runs) -> {
+            List<String> row = new java.util.ArrayList<>(List.of(method, Integer.toString(runs.size())));
+            for (String m : METRICS) {
+                double[] v = runs.stream().mapToDouble(r -> r.finalScores().getOrDefault(m, Double.NaN)).toArray();
+                double mean = java.util.Arrays.stream(v).average().orElse(Double.NaN);
+                double var = v.length < 2 ? Double.NaN : java.util.Arrays.stream(v).map(x -> (x - mean) * (x - mean))
+                        .sum() / (v.length - 1);
+                row.add(v.length < 2 ? f("%.4f", mean) : f("%.4f", mean) + " ± " + f("%.4f", Math.sqrt(var)));
+            }
+            row.add(f("%.0f", runs.get(0).finalScores().getOrDefault("prompts", Double.NaN)));
+            s.append(line(row));
+        });
+        s.append(System.lineSeparator()).append("Final scores: the merged global model decodes the whole test set"
+                + " (greedy unless the job says otherwise); mean ± sample standard deviation over the runs (seeds).")
+                .append(System.lineSeparator());
         return s.toString();
     }
 

@@ -29,9 +29,15 @@ import java.util.TreeMap;
  * @param setting    e.g. {@code hetero}
  * @param time       how the seconds were obtained: {@code emulated} or {@code measured}
  * @param rounds     round 0, 1, 2, ... in order
+ * @param score      what {@link Round#accuracy()} holds: {@code accuracy} (a classifier), or
+ *                   {@code bleu} (a causal-LM job's lines have no accuracy; its round score is the
+ *                   BLEU of the round's greedy test prompts)
+ * @param finalScores a causal-LM job's final decoding of the test set (its {@code "final"} line:
+ *                   {@code bleu}, {@code nist}, {@code meteor}, {@code rouge_l}, {@code cider}, and the
+ *                   base model's as {@code base_bleu}, ...); empty for a classifier
  */
 public record RunLog(String source, String experiment, String method, String setting, String time,
-                     List<Round> rounds) {
+                     List<Round> rounds, String score, Map<String, Double> finalScores) {
 
     /**
      * One round of the global model.
@@ -64,6 +70,12 @@ public record RunLog(String source, String experiment, String method, String set
 
     public RunLog {
         rounds = List.copyOf(rounds);
+        finalScores = Collections.unmodifiableMap(new TreeMap<>(finalScores));
+    }
+
+    /** A classifier's log: rounds scored by accuracy, no final decoding. */
+    public RunLog(String source, String experiment, String method, String setting, String time, List<Round> rounds) {
+        this(source, experiment, method, setting, time, rounds, "accuracy", Map.of());
     }
 
     public Round last() {
@@ -87,11 +99,32 @@ public record RunLog(String source, String experiment, String method, String set
         }
         Header header = null;
         List<Round> rounds = new ArrayList<>();
+        Map<String, Double> finalScores = new TreeMap<>();
+        String score = "accuracy";
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).isBlank()) {
                 continue;
             }
-            Line line = new Line(name, i + 1, parse(name, i + 1, lines.get(i)));
+            JsonNode json = parse(name, i + 1, lines.get(i));
+            if (json.has("final")) {
+                // The causal-LM job's last line: its test-set scores, not a round.
+                JsonNode f = json.get("final");
+                if (!f.isObject()) {
+                    throw new RunLogFormatException(name + ":" + (i + 1) + ": field 'final' must be an object of scores");
+                }
+                for (Map.Entry<String, JsonNode> e : f.properties()) {
+                    if (!e.getValue().isNumber()) {
+                        throw new RunLogFormatException(name + ":" + (i + 1) + ": final score '" + e.getKey()
+                                + "' must be a number: " + e.getValue());
+                    }
+                    finalScores.put(e.getKey(), e.getValue().doubleValue());
+                }
+                continue;
+            }
+            if (!json.has("accuracy") && json.has("bleu")) {
+                score = "bleu";
+            }
+            Line line = new Line(name, i + 1, json);
             Header h = new Header(line.text("experiment"), line.text("method"), line.text("setting"), line.text("time"));
             if (header == null) {
                 header = h;
@@ -113,7 +146,8 @@ public record RunLog(String source, String experiment, String method, String set
         if (header == null) {
             throw new RunLogFormatException(name + ": empty run log (expected one JSON object per round)");
         }
-        return new RunLog(name, header.experiment, header.method, header.setting, header.time, rounds);
+        return new RunLog(name, header.experiment, header.method, header.setting, header.time, rounds, score,
+                finalScores);
     }
 
     private record Header(String experiment, String method, String setting, String time) {
@@ -144,8 +178,10 @@ public record RunLog(String source, String experiment, String method, String set
 
         Round round() throws RunLogFormatException {
             int round = integer(json, "round", "");
-            double accuracy = unitInterval(json, "accuracy");
-            double macroF1 = unitInterval(json, "macroF1");
+            // A causal-LM job's round is scored by BLEU (in [0, 1] too) and has no macro-F1.
+            boolean bleu = !json.has("accuracy") && json.has("bleu");
+            double accuracy = unitInterval(json, bleu ? "bleu" : "accuracy");
+            double macroF1 = bleu ? Double.NaN : unitInterval(json, "macroF1");
             Map<String, NodeRound> nodes = new TreeMap<>();
             JsonNode n = json.get("nodes");
             if (n == null || n.isNull()) {

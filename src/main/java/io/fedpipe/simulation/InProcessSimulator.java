@@ -124,7 +124,7 @@ public final class InProcessSimulator<D> {
         List<RoundReport> reports = new ArrayList<>();
         RoundScores start = scoring.score(manager, global, 0);
         reports.add(new RoundReport(0, start.accuracy(), start.macroF1(), 0, 0, Map.of(), List.of(), List.of(),
-                start.metrics()));
+                start.metrics(), null));
         progress.accept(reports.get(0));
         SimulatedJob.Rounds rounds = (round, plans, setup) -> {
             RoundStep step = runRound(round, engine.configure(round, plans.plans()), plans, setup, global);
@@ -134,7 +134,8 @@ public final class InProcessSimulator<D> {
             double elapsed = clock.advance(roundSeconds);
             RoundScores m = scoring.score(manager, global, round);
             reports.add(new RoundReport(round, m.accuracy(), m.macroF1(), roundSeconds, elapsed, step.nodes,
-                    step.outcome.result().rejected(), step.outcome.result().failures(), m.metrics()));
+                    step.outcome.result().rejected(), step.outcome.result().failures(), m.metrics(),
+                    step.outcome.result().diagnostics()));
             progress.accept(reports.get(reports.size() - 1));
             Map<String, RoundLoop.NodeTime> times = new TreeMap<>();
             step.nodes.forEach((id, n) -> {

@@ -4,6 +4,7 @@ import io.fedpipe.round.VirtualClock;
 import io.fedpipe.round.LocalEvaluation;
 import io.fedpipe.round.NodeRoundPlan;
 import io.fedpipe.aggregation.Failure;
+import io.fedpipe.aggregation.RoundDiagnostics;
 import io.fedpipe.aggregation.Rejection;
 import java.util.Collections;
 import java.util.List;
@@ -26,10 +27,12 @@ import java.util.TreeMap;
  * @param metrics               further scores of the global model by name ({@link RoundScores}), e.g.
  *                              a causal-LM job's {@code validation_loss}, {@code perplexity} and the
  *                              generation metrics of the round's test prompts ({@code bleu}, ...)
+ * @param aggregation           how the round's aggregation went (error against the exact average,
+ *                              energy per rank segment, server time, bytes); null for round 0
  */
 public record RoundReport(int round, double accuracy, double macroF1, double emulatedRoundSeconds,
         double emulatedElapsedSeconds, Map<String, NodeReport> nodes, List<Rejection> rejected,
-        List<Failure> failures, Map<String, Double> metrics) {
+        List<Failure> failures, Map<String, Double> metrics, RoundDiagnostics aggregation) {
 
     /**
      * One node in one round.
