@@ -45,7 +45,7 @@ final class BenchCommand implements Callable<Integer> {
             + "'bench profile': write the fitted profile to this JSON file, for a node's fedpipe.node.profile.")
     Path out;
 
-    @Option(names = "--job", description = "The job of 'bench cluster'. Default: jobs/demo.conf with 3 rounds.")
+    @Option(names = "--job", description = "The job of 'bench cluster'. Default: jobs/demo-wordnet.conf with 3 rounds.")
     Path job;
 
     @Option(names = "--rounds", description = "Rounds of the 'bench cluster' job. Default: 3")
@@ -90,7 +90,7 @@ final class BenchCommand implements Callable<Integer> {
                     out);
         }
         if (what.equals("cluster")) {
-            return ClusterBench.run(spec.commandLine().getOut(), out != null ? out : Path.of("out/bench-cluster"), job != null ? job : DemoCommand.defaultJob(),
+            return ClusterBench.run(spec.commandLine().getOut(), out != null ? out : Path.of("out/bench-cluster"), job != null ? job : DemoCommand.defaultJob("wordnet"),
                     rounds != null ? rounds : 3);
         }
         if (!what.equals("step")) {

@@ -3,6 +3,7 @@ package io.fedpipe.cli;
 import io.fedpipe.cluster.protocol.NodeRole;
 import io.fedpipe.cluster.gateway.GatewayClient;
 import io.fedpipe.cluster.protocol.GatewayProtocol;
+import io.fedpipe.cluster.scheduler.JobPlanning;
 import io.fedpipe.cluster.local.LocalCluster;
 import io.fedpipe.cluster.local.LocalClusterLayout;
 import java.io.PrintWriter;
@@ -34,6 +35,14 @@ final class ClusterRun {
      * training, so the planner must quantize its base; further nodes are half-speed edges.
      */
     static List<LocalClusterLayout.NodeSpec> demoNodes(int n) {
+        return demoNodes(n, false);
+    }
+
+    /**
+     * As above; for a decoder job ({@code fedpipe-lm-small}) the weak edge has 85 MiB, where the
+     * 26 MB FP32 base with its activations does not fit but an INT8 or NF4 base does.
+     */
+    static List<LocalClusterLayout.NodeSpec> demoNodes(int n, boolean decoder) {
         if (n < 1 || n > 8) {
             throw new IllegalArgumentException("--nodes must be 1..8, got " + n);
         }
@@ -42,7 +51,8 @@ final class ClusterRun {
                 NodeRole.AGGREGATOR, NodeRole.EDGE), 2L << 30, 100, 100, 1.0));
         all.add(new LocalClusterLayout.NodeSpec("node-2", EnumSet.of(NodeRole.AGGREGATOR, NodeRole.EDGE), 1L << 30, 50, 50,
                 0.5));
-        all.add(new LocalClusterLayout.NodeSpec("node-3", EnumSet.of(NodeRole.EDGE), 120L << 20, 10, 10, 0.25));
+        all.add(new LocalClusterLayout.NodeSpec("node-3", EnumSet.of(NodeRole.EDGE), (decoder ? 85L : 120L) << 20, 10, 10,
+                0.25));
         for (int i = 4; i <= n; i++) {
             all.add(new LocalClusterLayout.NodeSpec("node-" + i, EnumSet.of(NodeRole.EDGE), 1L << 30, 50, 50, 0.5));
         }
@@ -92,6 +102,8 @@ final class ClusterRun {
                     if (s.state() != GatewayProtocol.JobState.FINISHED) {
                         return new Outcome(s, null, seconds);
                     }
+                    s = awaitEvaluation(cluster, client, s, out);
+                    seconds = (System.nanoTime() - start) / 1e9;
                     GatewayProtocol.Reply g = client.ask(new GatewayProtocol.GetGlobalModel(jobId), ASK);
                     if (!(g instanceof GatewayProtocol.GlobalModel global)) {
                         throw new IllegalStateException("job " + jobId + ": could not fetch the global model: " + g);
@@ -113,11 +125,34 @@ final class ClusterRun {
         for (GatewayProtocol.NodeMetrics n : r.nodes()) {
             b.append(String.format(Locale.ROOT, " | %s %d steps %.1fs (plan %.1fs) %.2f MB loss %.4f", n.nodeId(), n.steps(),
                     n.trainSeconds(), n.plannedSeconds(), (n.bytesUp() + n.bytesDown()) / 1e6, n.loss()));
+            if (n.validationExamples() > 0) {
+                b.append(String.format(Locale.ROOT, " val %.4f", n.validationLoss()));
+            }
         }
         if (!r.failures().isEmpty()) {
             b.append("  failures: ").append(String.join("; ", r.failures()));
         }
         return b.toString();
+    }
+
+    /** A causal-LM job is scored by one node after it finished: waits for its scores (up to 20 minutes). */
+    private static GatewayProtocol.JobStatus awaitEvaluation(LocalCluster cluster, GatewayClient client,
+            GatewayProtocol.JobStatus s, PrintWriter out) throws InterruptedException, TimeoutException {
+        if (!JobPlanning.isDecoder(s.model())) {
+            return s;
+        }
+        out.println("decoding the test prompts with the base and the fine-tuned model on one node...");
+        out.flush();
+        long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
+        GatewayProtocol.JobStatus now = s;
+        while (now.evaluation() == null && System.nanoTime() < deadline) {
+            dead(cluster);
+            Thread.sleep(2000);
+            if (client.ask(new GatewayProtocol.GetJobStatus(s.jobId()), ASK) instanceof GatewayProtocol.JobStatus j) {
+                now = j;
+            }
+        }
+        return now;
     }
 
     /** Fails when a node process died: the job cannot be trusted to finish, and its log says why. */

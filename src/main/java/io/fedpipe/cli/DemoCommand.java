@@ -6,6 +6,8 @@ import io.fedpipe.cluster.local.ClusterJobReport;
 import io.fedpipe.cluster.local.LocalCluster;
 import io.fedpipe.cluster.local.LocalClusterLayout;
 import io.fedpipe.job.JobSpec;
+import io.fedpipe.cluster.protocol.GatewayProtocol;
+import io.fedpipe.cluster.scheduler.JobPlanning;
 import io.fedpipe.runtime.EngineSetup;
 import io.fedpipe.runtime.TrainerSettings;
 import java.io.PrintWriter;
@@ -42,8 +44,12 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--rounds", description = "Rounds (default: the job file's).")
     Integer rounds;
 
-    @Option(names = "--job", description = "The job file. Default: jobs/demo.conf of this FedPipe.")
+    @Option(names = "--job", description = "The job file. Default: jobs/demo.conf (e2e) or jobs/demo-wordnet.conf.")
     Path job;
+
+    @Option(names = "--task", defaultValue = "e2e", description = "e2e: the built-in decoder LLM on E2E NLG (default);"
+            + " wordnet: the MiniLM classifier on the WordNet topic task. Ignored with --job.")
+    String task;
 
     @Option(names = "--keep-running", description = "Keep the nodes running after the report until Ctrl-C.")
     boolean keepRunning;
@@ -58,7 +64,7 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Path jobFile = job != null ? job : defaultJob();
+        Path jobFile = job != null ? job : defaultJob(task);
         String text = jobText(jobFile, rounds);
         // Validated before any process starts: a bad file is exit 2.
         JobSpec definition = JobSpecReader.parseJob(text, jobFile.getFileName().toString(), "demo");
@@ -66,7 +72,8 @@ final class DemoCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--out " + out + " exists and is not a directory");
         }
         Files.createDirectories(out);
-        List<LocalClusterLayout.NodeSpec> specs = ClusterRun.demoNodes(nodes);
+        boolean decoder = JobPlanning.isDecoder(definition);
+        List<LocalClusterLayout.NodeSpec> specs = ClusterRun.demoNodes(nodes, decoder);
         LocalClusterLayout layout = LocalClusterLayout.plan(out.resolve("cluster"), specs,
                 new LocalClusterLayout.Options(1, heap, java.time.Duration.ofMinutes(3), java.time.Duration.ofSeconds(30),
                         List.of()));
@@ -115,13 +122,16 @@ final class DemoCommand implements Callable<Integer> {
                         + outcome.status().reason()) + " (node logs under " + layout.outDir().resolve("nodes") + ")");
                 return CliErrors.FAILURE;
             }
+            JobSpec done = JobSpecReader.parseJob(text, jobFile.getFileName().toString(), outcome.status().jobId());
+            if (decoder) {
+                return decoderReport(o, err, done, outcome, specs, finished, start);
+            }
             o.println("merging the global adapters into the base and scoring it on the validation split...");
             o.flush();
             TrainerSettings settings = TrainerSettings.fromConfig(TrainerSettings.load(null));
             EngineSetup.start(settings.effectiveThreads());
             ClusterJobReport.Report report;
             try (NDManager manager = NDManager.newBaseManager(settings.resolveDevice())) {
-                JobSpec done = JobSpecReader.parseJob(text, jobFile.getFileName().toString(), outcome.status().jobId());
                 report = ClusterJobReport.write(out, done, outcome.status(), outcome.global(), specs, finished, manager);
             }
             o.println(String.format(Locale.ROOT, "validation: accuracy %.4f, macro-F1 %.4f on %d examples (majority class %.4f)",
@@ -144,14 +154,50 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
+    /** The LLM demo's end: the merged model and adapters, the report with the scores the cluster measured. */
+    private int decoderReport(PrintWriter o, PrintWriter err, JobSpec done, ClusterRun.Outcome outcome,
+            List<LocalClusterLayout.NodeSpec> specs, double finished, long start) throws java.io.IOException {
+        GatewayProtocol.GenerationEvaluation e = outcome.status().evaluation();
+        if (e == null || e.error() != null) {
+            err.println("fedpipe: demo failed: the finished model was not scored on the test set: "
+                    + (e == null ? "no evaluation arrived" : e.error()));
+            return CliErrors.FAILURE;
+        }
+        o.println("merging the global adapters into the base...");
+        o.flush();
+        ClusterJobReport.DecoderReport report = ClusterJobReport.writeDecoder(out, done, outcome.status(),
+                outcome.global(), specs, finished);
+        o.print(JobCommands.evaluationText(e));
+        for (GatewayProtocol.GenerationSample x : e.examples().subList(0, Math.min(3, e.examples().size()))) {
+            o.println("  MR:     " + x.prompt());
+            o.println("  before: " + ClusterJobReport.oneLine(x.before()));
+            o.println("  after:  " + ClusterJobReport.oneLine(x.after()));
+        }
+        o.println(String.format(Locale.ROOT, "%d rounds in %.0f s of job time (submit to scores), %.0f s from launch to"
+                + " the job's end, %.0f s in all; %.1f MB exchanged", report.roundsDone(), outcome.jobSeconds(),
+                finished, seconds(start), report.totalBytes() / 1e6));
+        o.println("results in " + out.toAbsolutePath().normalize() + ": merged/ (Hugging Face), adapters/ (PEFT), "
+                + "report.md, report.json, validation-loss.png, round-times.png");
+        o.flush();
+        return 0;
+    }
+
     private static double seconds(long start) {
         return (System.nanoTime() - start) / 1e9;
     }
 
-    /** jobs/demo.conf next to the launcher ({@code fedpipe.home}), else in the working directory. */
-    static Path defaultJob() {
+    /**
+     * The demo's job for {@code task} ({@code e2e}: jobs/demo.conf, {@code wordnet}:
+     * jobs/demo-wordnet.conf) next to the launcher ({@code fedpipe.home}), else in the working directory.
+     */
+    static Path defaultJob(String task) {
+        String file = switch (task.strip().toLowerCase(Locale.ROOT)) {
+            case "e2e" -> "demo.conf";
+            case "wordnet" -> "demo-wordnet.conf";
+            default -> throw new IllegalArgumentException("--task must be e2e or wordnet, got '" + task + "'");
+        };
         String home = System.getProperty("fedpipe.home");
-        Path p = Path.of(home == null ? "." : home, "jobs", "demo.conf");
+        Path p = Path.of(home == null ? "." : home, "jobs", file);
         if (!Files.isRegularFile(p)) {
             throw new IllegalArgumentException("job file " + p + " not found; give one with --job");
         }

@@ -124,6 +124,142 @@ public final class ClusterJobReport {
         return report;
     }
 
+    /** What a causal-LM job's {@code report.json} holds: no accuracy; the test-set scores the cluster measured. */
+    public record DecoderReport(String jobId, String model, String task, String strategy, int roundsDone,
+            double wallSeconds, List<GatewayProtocol.PlanRow> plan, List<String> selected,
+            List<GatewayProtocol.Excluded> excluded, List<GatewayProtocol.RoundMetrics> rounds,
+            List<GatewayProtocol.PlanChange> planChanges, Map<String, Map<String, Object>> nodes, long totalBytes,
+            long adapterFloat32Bytes, GatewayProtocol.GenerationEvaluation evaluation) {}
+
+    /**
+     * A finished causal-LM job: the global adapters merged into the unquantized base
+     * ({@code merged/}, the base's own Hugging Face layout and dtype) and as PEFT ({@code adapters/}),
+     * {@code report.md}/{@code report.json} with the plan, rounds, bytes and the test-set scores of
+     * the base and the fine-tuned model (from {@code status.evaluation()}), and two plots.
+     */
+    public static DecoderReport writeDecoder(Path out, JobSpec job, GatewayProtocol.JobStatus status,
+            GatewayProtocol.GlobalModel global, List<LocalClusterLayout.NodeSpec> nodes, double wallSeconds)
+            throws IOException {
+        if (global.adapters().isEmpty()) {
+            throw new IllegalStateException("job " + job.jobId() + " has no global adapters to merge");
+        }
+        Files.createDirectories(out);
+        Map<MatrixId, Integer> ranks = new TreeMap<>();
+        global.adapters().forEach((id, a) -> ranks.put(id, a.rank()));
+        LoraConfig lora = new LoraConfig(ranks, job.alpha(), 0f);
+        Map<MatrixId, PeftAdapters.Adapter> adapters = new TreeMap<>();
+        global.adapters().forEach((id, a) -> adapters.put(id, a.withScale(lora.scale(id)).adapter()));
+        Path source = PretrainedModels.directoryOf(job.model()).orElseThrow();
+        io.fedpipe.train.CausalLmExport.write(out, source, job.model(), PretrainedModels.load(job.model()), adapters,
+                lora);
+        Path peft = out.resolve("adapters");
+        if (Files.isDirectory(peft)) {
+            try (var files = Files.walk(peft)) {
+                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        Files.move(out.resolve("adapter"), peft);
+        long total = status.history().stream().flatMap(r -> r.nodes().stream())
+                .mapToLong(n -> n.bytesUp() + n.bytesDown()).sum();
+        long raw = adapters.values().stream().mapToLong(a -> 4L * (a.a().data().length + a.b().data().length)).sum();
+        DecoderReport report = new DecoderReport(job.jobId(), job.model(), job.task(), job.strategy(),
+                global.roundsDone(), wallSeconds, status.plan(), status.selected(), status.excluded(), status.history(),
+                status.planChanges(), nodeInfo(nodes), total, raw, status.evaluation());
+        JSON.writeValue(out.resolve("report.json").toFile(), report);
+        Report times = new Report(job.jobId(), job.model(), job.task(), job.strategy(), global.roundsDone(),
+                wallSeconds, status.plan(), status.selected(), status.excluded(), status.history(), status.planChanges(),
+                report.nodes(), total, raw, null);
+        Files.writeString(out.resolve("report.md"), decoderMarkdown(report, markdownPlan(times)), StandardCharsets.UTF_8);
+        roundTimes(times).write(out.resolve("round-times.png"));
+        validationLoss(report).write(out.resolve("validation-loss.png"));
+        return report;
+    }
+
+    private static Map<String, Map<String, Object>> nodeInfo(List<LocalClusterLayout.NodeSpec> nodes) {
+        Map<String, Map<String, Object>> nodeInfo = new LinkedHashMap<>();
+        for (LocalClusterLayout.NodeSpec n : nodes) {
+            Map<String, Object> info = new LinkedHashMap<>();
+            info.put("roles", n.roles().stream().map(r -> r.key()).sorted().toList());
+            info.put("memoryBudgetBytes", n.memoryBytes());
+            info.put("uplinkMbps", n.uplinkMbps());
+            info.put("downlinkMbps", n.downlinkMbps());
+            info.put("computeScale", n.computeScale());
+            nodeInfo.put(n.name(), info);
+        }
+        return nodeInfo;
+    }
+
+    /** A generation on one line (a base model's output may span several). */
+    public static String oneLine(String text) {
+        return text.replace("\r", " ").replace("\n", " ⏎ ").strip();
+    }
+
+    /** Each node's local validation loss per round (its trained model on its own held-out pairs). */
+    static LinePlot validationLoss(DecoderReport r) {
+        Map<String, List<double[]>> points = new TreeMap<>();
+        double max = 0;
+        for (GatewayProtocol.RoundMetrics round : r.rounds()) {
+            for (GatewayProtocol.NodeMetrics n : round.nodes()) {
+                if (n.validationExamples() > 0 && Double.isFinite(n.validationLoss())) {
+                    points.computeIfAbsent(n.nodeId(), k -> new ArrayList<>())
+                            .add(new double[] {round.round(), n.validationLoss()});
+                    max = Math.max(max, n.validationLoss());
+                }
+            }
+        }
+        List<LinePlot.Series> series = new ArrayList<>();
+        points.forEach((name, p) -> series.add(new LinePlot.Series(name, p.stream().mapToDouble(x -> x[0]).toArray(),
+                p.stream().mapToDouble(x -> x[1]).toArray())));
+        return new LinePlot("Local validation loss per node (" + r.jobId() + ")", "round", "loss per token",
+                Math.max(1, max * 1.1), series, Double.NaN, "");
+    }
+
+    /** The report's plan and rounds sections (shared with the classifier's report). */
+    private static String markdownPlan(Report r) {
+        String all = markdown(r);
+        int from = all.indexOf("## Nodes");
+        return from < 0 ? all : all.substring(from);
+    }
+
+    static String decoderMarkdown(DecoderReport r, String planAndRounds) {
+        StringBuilder b = new StringBuilder();
+        String nl = "\n";
+        b.append("# FedPipe demo: ").append(r.jobId()).append(nl).append(nl);
+        b.append(String.format(Locale.ROOT, "%s on %s, strategy %s, %d rounds, %.0f s from launching the nodes to the"
+                + " job's end.%n%n", r.model(), r.task(), r.strategy(), r.roundsDone(), r.wallSeconds()));
+        GatewayProtocol.GenerationEvaluation e = r.evaluation();
+        b.append(String.format(Locale.ROOT, "## Test set: %d prompts, decoded on %s (%s)%n%n", e.prompts(), e.nodeId(),
+                e.decoding()));
+        b.append("| model | BLEU | NIST | METEOR | ROUGE-L | CIDEr |").append(nl).append("|---|---|---|---|---|---|")
+                .append(nl);
+        for (var m : List.of(Map.entry("base (no fine-tuning)", e.base()), Map.entry("fine-tuned (merged)", e.tuned()))) {
+            var s = m.getValue();
+            b.append(String.format(Locale.ROOT, "| %s | %.4f | %.4f | %.4f | %.4f | %.4f |%n", m.getKey(), s.get("bleu"),
+                    s.get("nist"), s.get("meteor"), s.get("rouge_l"), s.get("cider")));
+        }
+        b.append(nl).append("## Example generations").append(nl).append(nl);
+        for (GatewayProtocol.GenerationSample x : e.examples()) {
+            b.append("- **MR:** `").append(x.prompt()).append("`").append(nl);
+            b.append("  - before: ").append(oneLine(x.before())).append(nl);
+            b.append("  - after: ").append(oneLine(x.after())).append(nl);
+            b.append("  - a reference: ").append(x.reference()).append(nl);
+        }
+        b.append(nl).append("## Local validation loss per round (each node on its own held-out pairs)").append(nl)
+                .append(nl).append("| round | mean over nodes | per node |").append(nl).append("|---|---|---|").append(nl);
+        for (GatewayProtocol.RoundMetrics round : r.rounds()) {
+            StringBuilder per = new StringBuilder();
+            round.nodes().forEach(n -> per.append(String.format(Locale.ROOT, "%s %.4f ", n.nodeId(), n.validationLoss())));
+            b.append(String.format(Locale.ROOT, "| %d | %.4f | %s|%n", round.round(), round.validationLoss(), per));
+        }
+        b.append(nl).append(planAndRounds);
+        b.append(nl).append("Files: merged/ (Hugging Face layout, adapters folded into the unquantized base), adapters/"
+                + " (PEFT), validation-loss.png, round-times.png. BLEU per round is not measured on the cluster (it"
+                + " needs a decode of the global model every round); `./fedpipe simulate` reports it.").append(nl);
+        return b.toString();
+    }
+
     private static HostTensor required(Map<String, HostTensor> dense, String name) {
         HostTensor t = dense.get(name);
         if (t == null) {

@@ -62,11 +62,16 @@ public final class JobPlanning {
 
     /** Whether the job fine-tunes a decoder (a causal-LM job, scored by decoding at the end). */
     public static boolean isDecoder(JobSpec job) {
-        if (job.model().equalsIgnoreCase(PretrainedModels.MINILM_L6)) {
+        return isDecoder(job.model());
+    }
+
+    /** Whether {@code model} (a built-in name or a model directory) is a decoder. */
+    public static boolean isDecoder(String model) {
+        if (model.equalsIgnoreCase(PretrainedModels.MINILM_L6)) {
             return false;
         }
         try {
-            return config(PretrainedModels.directoryOf(job.model()).orElse(Path.of(job.model()))).causal();
+            return config(PretrainedModels.directoryOf(model).orElse(Path.of(model))).causal();
         } catch (RuntimeException e) {
             return false;
         }
