@@ -30,7 +30,7 @@ import io.fedpipe.quant.QuantFormat;
  * <p><b>Decoders</b> (causal LMs: GPT-2, Llama) have their own terms, per token, f the FFN width,
  * V the vocabulary:
  * <pre>
- *   block:               S·(8·d + 5·f) + C_ATTENTION·h·T
+ *   block:               S·(8·d + 5·f) + C_ATTENTION·h·T        (S = C_DECODER_SLACK)
  *   whole graph:        e·b·T·(L·block + C_LOGITS·V) + DECODER_STEP_FIXED_BYTES
  *   per-block recompute: e·b·T·(L·C_KEPT_DECODER·d + block + C_LOGITS·V) + DECODER_STEP_FIXED_BYTES
  * </pre>
@@ -42,7 +42,8 @@ import io.fedpipe.quant.QuantFormat;
  * {@code CausalLm.loss}: the logits, the reshaped copy of their first T − 1 positions, the
  * log-softmax output (saved for its backward), and during the backward the dense gradients of
  * those, about 4.5 copies at the peak (measured: the same shape with V = 32,768 instead of 8,192
- * grew by 4.1–4.9 copies at 512–1,024 tokens). The logits live in the step's scope until the step
+ * grew by 3.6–5.1 copies at 512–1,024 tokens over two runs, but by 8.5–11 at 256 tokens, where
+ * the model under-estimates a large vocabulary). The logits live in the step's scope until the step
  * ends, so they count in full with recompute too, where the loss is backpropagated before the
  * blocks. Each decoder step also adds {@code DECODER_STEP_FIXED_BYTES} = 50 MB that do not scale
  * with b·T (allocator and engine state; without it the 256-token points were under-estimated by
