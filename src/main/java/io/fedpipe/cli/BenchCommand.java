@@ -33,12 +33,14 @@ import picocli.CommandLine.Spec;
         description = {"Benchmarks. 'bench step': the MiniLM LoRA training step per bit-width and thread count.",
                 "'bench profile': profile this node (step time per bits, batch, rank; memory per bits), fit its cost "
                         + "model and validate it on configurations not used for fitting.",
+                "'bench memory': the planner's memory and cost models vs the measured peak RSS growth and step time "
+                        + "of LoRA steps, one child JVM per (bits, batch, seq).",
                 "'bench cluster': 3 node processes on loopback run a short job; per round the orchestration overhead "
                         + "(round time minus the slowest node's emulated compute and transfer) and the bytes on the wire "
                         + "vs the adapters' float32 size."})
 final class BenchCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", description = "What to benchmark: step, profile or cluster")
+    @Parameters(index = "0", description = "What to benchmark: step, profile, memory or cluster")
     String what;
 
     @Option(names = "--out", description = "'bench cluster': output directory (node logs), default out/bench-cluster. "
@@ -67,6 +69,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seq", defaultValue = "64", description = "Tokens per example (profile). Default: ${DEFAULT-VALUE}")
     int seq;
 
+    @Option(names = "--seqs", defaultValue = "64,128", split = ",", description = "memory: sequence lengths. Default: ${DEFAULT-VALUE}")
+    List<Integer> seqs;
+
+    @Option(names = "--batches", defaultValue = "4,8,16", split = ",", description = "memory: batch sizes. Default: ${DEFAULT-VALUE}")
+    List<Integer> batches;
+
     @Spec
     CommandSpec spec;
 
@@ -89,12 +97,23 @@ final class BenchCommand implements Callable<Integer> {
             return ProfileBench.run(spec.commandLine().getOut(), model, seq, t.get(0), steps == null ? 5 : steps, json,
                     out);
         }
+        if (what.equals("memory")) {
+            List<Integer> t = threads == null ? List.of(2) : threads;
+            if (t.size() != 1 || t.get(0) < 1) {
+                throw new IllegalArgumentException("bench memory runs at one thread count, got --threads " + t);
+            }
+            // --bits defaults to every format; memory's grid is the three the planner mostly chooses.
+            List<String> formats = spec.commandLine().getParseResult().hasMatchedOption("--bits") ? bits
+                    : List.of("fp32", "int8", "nf4");
+            return MemoryBench.run(spec.commandLine().getOut(), model, formats, batches, seqs, t.get(0),
+                    steps == null ? 3 : steps, json);
+        }
         if (what.equals("cluster")) {
             return ClusterBench.run(spec.commandLine().getOut(), out != null ? out : Path.of("out/bench-cluster"), job != null ? job : DemoCommand.defaultJob("wordnet"),
                     rounds != null ? rounds : 3);
         }
         if (!what.equals("step")) {
-            throw new IllegalArgumentException("unknown benchmark '" + what + "'; available: step, profile, cluster");
+            throw new IllegalArgumentException("unknown benchmark '" + what + "'; available: step, profile, memory, cluster");
         }
         List<Integer> threads = this.threads == null ? List.of(1, 2) : this.threads;
         int steps = this.steps == null ? 15 : this.steps;

@@ -19,13 +19,14 @@ import java.util.TreeMap;
  * @param hidden        model width d
  * @param intermediate  FFN inner width f
  * @param heads         attention heads h
+ * @param kvHeads       key/value heads (grouped-query attention, Ainslie et al. 2023); {@code heads} without GQA
  * @param vocab         token embedding rows V
  * @param positions     learned position-embedding rows (0 for rotary models such as LLaMA)
  * @param ffnMatrices   2 for a plain FFN (in, out), 3 for a gated one (gate, up, down: LLaMA)
  * @param causalLm      whether training runs the LM head over every token (decoders)
  * @param tiedHead      whether the LM head reuses the token embeddings (GPT-2) or is its own matrix (LLaMA)
  */
-public record ModelShape(String name, int layers, int hidden, int intermediate, int heads, int vocab,
+public record ModelShape(String name, int layers, int hidden, int intermediate, int heads, int kvHeads, int vocab,
                          int positions, int ffnMatrices, boolean causalLm, boolean tiedHead) {
 
     private static final Map<String, ModelShape> PRESETS = presets();
@@ -38,6 +39,11 @@ public record ModelShape(String name, int layers, int hidden, int intermediate, 
         positive("hidden", hidden);
         positive("intermediate", intermediate);
         positive("heads", heads);
+        positive("kvHeads", kvHeads);
+        if (hidden % heads != 0 || heads % kvHeads != 0) {
+            throw new IllegalArgumentException("hidden " + hidden + ", heads " + heads + " and kv heads " + kvHeads
+                    + " must divide: d by h, h by kv heads");
+        }
         positive("vocab", vocab);
         if (positions < 0) {
             throw new IllegalArgumentException("positions must be >= 0: " + positions);
@@ -47,6 +53,12 @@ public record ModelShape(String name, int layers, int hidden, int intermediate, 
         }
     }
 
+    /** A shape without grouped-query attention ({@code kvHeads = heads}). */
+    public ModelShape(String name, int layers, int hidden, int intermediate, int heads, int vocab, int positions,
+                      int ffnMatrices, boolean causalLm, boolean tiedHead) {
+        this(name, layers, hidden, intermediate, heads, heads, vocab, positions, ffnMatrices, causalLm, tiedHead);
+    }
+
     private static void positive(String key, int value) {
         if (value <= 0) {
             throw new IllegalArgumentException(key + " must be positive: " + value);
@@ -54,13 +66,12 @@ public record ModelShape(String name, int layers, int hidden, int intermediate, 
     }
 
     /**
-     * The shape of a model FedPipe can load (BERT, GPT-2, Llama families). Grouped-query
-     * attention's narrower k/v projections are not modelled: the shape counts them as d × d,
-     * which over-estimates a GQA model's base bytes and compute a little (safe for planning).
+     * The shape of a model FedPipe can load (BERT, GPT-2, Llama families), grouped-query
+     * attention's narrower k/v projections included.
      */
     public static ModelShape of(String name, TransformerConfig c) {
         boolean llama = c.family() == TransformerConfig.Family.LLAMA;
-        return new ModelShape(name, c.layers(), c.hidden(), c.intermediate(), c.heads(), c.vocabSize(),
+        return new ModelShape(name, c.layers(), c.hidden(), c.intermediate(), c.heads(), c.kvHeads(), c.vocabSize(),
                 llama ? 0 : c.maxPositions() + c.typeVocabSize(), llama ? 3 : 2, c.causal(), c.tiedEmbeddings());
     }
 
@@ -89,19 +100,28 @@ public record ModelShape(String name, int layers, int hidden, int intermediate, 
         return m;
     }
 
+    /** Width of the key and value projections: {@code kvHeads · d / h} (d without GQA). */
+    public int kvWidth() {
+        return hidden / heads * kvHeads;
+    }
+
     /** Input and output width of an adaptable matrix ({@code FFN_IN} is the up projection when gated). */
     public int inFeatures(LoraTarget target) {
         return target == LoraTarget.FFN_OUT ? intermediate : hidden;
     }
 
     public int outFeatures(LoraTarget target) {
-        return target == LoraTarget.FFN_IN || target == LoraTarget.GATE ? intermediate : hidden;
+        return switch (target) {
+            case FFN_IN, GATE -> intermediate;
+            case K, V -> kvWidth();
+            default -> hidden;
+        };
     }
 
     /** Parameters of the block linears (q, k, v, o and the FFN matrices): the part that gets quantized. */
     public long linearParameters() {
         long d = hidden;
-        return layers * (4 * d * d + (long) ffnMatrices * d * intermediate);
+        return layers * (2 * d * d + 2 * d * kvWidth() + (long) ffnMatrices * d * intermediate);
     }
 
     /**
