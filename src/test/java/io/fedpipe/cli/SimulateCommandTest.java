@@ -96,9 +96,14 @@ class SimulateCommandTest {
         assertEquals(2, rows.size(), o.out());
         for (int i = 0; i < rows.size(); i++) {
             JsonNode r = rows.get(i);
-            assertEquals(List.of("experiment", "method", "setting", "round", "accuracy", "macroF1", "time",
-                    "roundSeconds", "elapsedSeconds", "bytesUp", "bytesDown", "rejected", "failures", "nodes"),
-                    iterable(r));
+            // Rounds from 1 on also say how the aggregation went (error vs the exact average, ranks, time).
+            List<String> fields = new java.util.ArrayList<>(List.of("experiment", "method", "setting", "round",
+                    "accuracy", "macroF1", "time", "roundSeconds", "elapsedSeconds", "bytesUp", "bytesDown", "rejected"));
+            if (i > 0) {
+                fields.add("aggregation");
+            }
+            fields.addAll(List.of("failures", "nodes"));
+            assertEquals(fields, iterable(r));
             assertEquals("fedpipe", r.get("method").asText(), "the method defaults to the strategy");
             assertEquals(i, r.get("round").asInt());
             assertEquals("emulated", r.get("time").asText());

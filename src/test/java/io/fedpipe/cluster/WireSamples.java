@@ -106,6 +106,11 @@ public final class WireSamples {
                 new JobProtocol.GlobalSlice("job-1", 0, 3, Map.of(new MatrixId(0, LoraTarget.Q),
                         new ScaledAdapter(adapter(7, 4, 24, 24), 4.0f)), Map.of("classifier.bias", tensor(10, 3))),
                 new JobProtocol.FinishJob("job-1", "finished"),
+                new JobProtocol.EvaluateJob(job("job-1"), (ActorRef<JobProtocol.SchedulerEvent>) ref),
+                new JobProtocol.JobEvaluated("job-1", new GatewayProtocol.GenerationEvaluation("edge-a", 630, "greedy",
+                        Map.of("bleu", 0.01), Map.of("bleu", 0.42), List.of(new GatewayProtocol.GenerationSample(
+                                "name[The Eagle]", "Syn: a bird", "The Eagle is a pub.", "The Eagle is a pub.")), 12.5,
+                        null)),
                 new Aggregator.Passivate("job-1", 1),
                 new NodeProtocol.Register(measuredProfile("edge-b"), (ActorRef<NodeProtocol.Registered>) ref,
                         (ActorRef<JobProtocol.TrainerCommand>) ref),

@@ -2,6 +2,7 @@ package io.fedpipe.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fedpipe.simulation.Experiment;
@@ -93,5 +94,39 @@ class JobSpecReaderTest {
         mapper.readTree(json).fieldNames().forEachRemaining(fields::add);
         assertEquals(java.util.Arrays.stream(JobSpec.class.getRecordComponents())
                 .map(java.lang.reflect.RecordComponent::getName).sorted().toList(), fields.stream().sorted().toList());
+    }
+
+    @Test
+    void aCausalLmJobReadsItsPartitionByAnAttributeAndItsGenerationSettings() throws Exception {
+        JobSpec j = JobSpecReader.parseJob("model = fedpipe-lm-small\ntask = e2e\nstrategy = fedpipe\nrounds = 2\n"
+                + "partition { kind = dirichlet, alpha = 0.5, by = food }\n"
+                + "generation { round-prompts = 10, test-prompts = 100, beams = 10, length-penalty = 0.9,"
+                + " no-repeat-ngram = 4, max-new-tokens = 48 }", "llm.conf", "j");
+        assertEquals(new JobSpec.Data("e2e", 0, 0, "dirichlet", 0.5, "food"), j.data());
+        assertEquals("dirichlet(α=0.5) by food", j.data().partitionLabel());
+        assertEquals(new JobSpec.Generation(10, 100, 10, 0.9f, 4, 48), j.generation());
+        assertEquals("fedpipe-lm-small", j.model());
+        JobSpec byArea = JobSpecReader.parseJob("task = e2e\nstrategy = fedpipe\nrounds = 1\npartition { kind = attribute, by = area }",
+                "a.conf", "j");
+        assertEquals("attribute by area", byArea.data().partitionLabel());
+        // Defaults: greedy, 50 prompts per round, the whole test set at the end.
+        assertEquals(JobSpec.Generation.DEFAULTS, JobSpecReader.parseJob("task = e2e\nstrategy = fedpipe\nrounds = 1", "d.conf", "j")
+                .generation());
+        ObjectMapper mapper = new ObjectMapper();
+        assertEquals(j, mapper.readValue(mapper.writeValueAsString(j), JobSpec.class));
+    }
+
+    @Test
+    void badGenerationAndPartitionKeysAreRefusedWithTheirReason() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JobSpecReader.parseJob(
+                "task = e2e\nstrategy = fedpipe\nrounds = 1\npartition { kind = attribute }\ngeneration { beams = 0, top-k = 5 }",
+                "bad.conf", "j"));
+        String m = e.getMessage();
+        assertTrue(m.contains("key 'partition.by' is required for kind = attribute"), m);
+        assertTrue(m.contains("key 'generation.beams'"), m);
+        assertTrue(m.contains("unknown key 'generation.top-k'") || m.contains("'top-k'"), m);
+        IllegalArgumentException iidBy = assertThrows(IllegalArgumentException.class, () -> JobSpecReader.parseJob(
+                "task = e2e\nstrategy = fedpipe\nrounds = 1\npartition { kind = iid, by = food }", "iid.conf", "j"));
+        assertTrue(iidBy.getMessage().contains("applies to kind = dirichlet or attribute"), iidBy.getMessage());
     }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -82,5 +83,28 @@ class RunLogTest {
         Path file = RunLogs.write(dir, "log.jsonl", lines);
         RunLogFormatException e = assertThrows(RunLogFormatException.class, () -> RunLog.read(file));
         assertTrue(e.getMessage().startsWith(file + expected), e.getMessage());
+    }
+
+    @Test
+    void aCausalLmLogIsScoredByBleuAndItsFinalLineHoldsTheTestSetScores() throws IOException {
+        String r0 = START.replace("\"accuracy\":0.2,\"macroF1\":0.1,", "\"validationLoss\":6.5,\"bleu\":0.002,");
+        String r1 = ONE.replace("\"accuracy\":0.5,\"macroF1\":0.4,", "\"validationLoss\":3.1,\"bleu\":0.31,");
+        String fin = "{\"experiment\":\"hetero-fedpipe.conf\",\"method\":\"fedpipe\",\"setting\":\"hetero\","
+                + "\"time\":\"emulated\",\"final\":{\"prompts\":630,\"bleu\":0.42,\"cider\":0.9,\"base_bleu\":0.003}}";
+        RunLog log = RunLog.read(RunLogs.write(dir, "llm.jsonl", r0, r1, fin));
+        assertEquals("bleu", log.score());
+        assertEquals(2, log.rounds().size());
+        assertEquals(0.31, log.last().accuracy());
+        assertTrue(Double.isNaN(log.last().macroF1()));
+        assertEquals(0.42, log.finalScores().get("bleu"));
+        assertEquals(630.0, log.finalScores().get("prompts"));
+        assertEquals(0.003, log.finalScores().get("base_bleu"));
+        String table = ComparisonTable.finalScores(MethodComparison.of(List.of(log), 0.3));
+        assertTrue(table.contains("| hetero fedpipe | 1 | 0.4200 |"), table);
+        assertTrue(table.contains("| base model (no fine-tuning) | - | 0.0030 |"), table);
+        RunLogFormatException bad = org.junit.jupiter.api.Assertions.assertThrows(RunLogFormatException.class,
+                () -> RunLog.read(RunLogs.write(dir, "bad.jsonl", r0, fin.replace("0.42", "\"high\""))));
+        assertTrue(bad.getMessage().endsWith("bad.jsonl:2: final score 'bleu' must be a number: \"high\""),
+                bad.getMessage());
     }
 }

@@ -1,7 +1,6 @@
 package io.fedpipe.cluster.e2e;
 
 import static io.fedpipe.cluster.e2e.NodeProcesses.await;
-import static io.fedpipe.cluster.e2e.NodeProcesses.submit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,7 +19,8 @@ import java.util.UUID;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -55,8 +55,17 @@ class NodeFailureProcessesTest {
                 "pekko-persistence-jdbc.shared-databases.fedpipe.db.driver = \"org.postgresql.Driver\""};
     }
 
-    @Test
-    void killingTheSchedulerAndAggregatorNodeMidJobFailsOverAndTheJobFinishes() throws Exception {
+    /** The job of one run: the small MiniLM classifier, or the small causal-LM job of the built-in decoder. */
+    private static String job(String kind) {
+        String base = kind.equals("decoder") ? ClusterJobEndToEndTest.decoderJobFile()
+                : ClusterJobEndToEndTest.jobFile();
+        return String.join("\n", base, "rounds = " + ROUNDS, "round-timeout = 15s",
+                "planner { formats = \"fp32\", batches = [4], ranks = [4], min-steps = 3, max-steps = 3 }");
+    }
+
+    @ParameterizedTest(name = "{0} job")
+    @ValueSource(strings = {"classifier", "decoder"})
+    void killingTheSchedulerAndAggregatorNodeMidJobFailsOverAndTheJobFinishes(String kind) throws Exception {
         try {
             PostgresSchema.apply(PG_URL + "?connectTimeout=3", PG_USER, "");
         } catch (SQLException e) {
@@ -67,8 +76,9 @@ class NodeFailureProcessesTest {
         try (NodeProcesses nodes = NodeProcesses.inTarget(pid)) {
             nodes.startThree(dir, postgres(pid));
             try (GatewayClient client = nodes.gateway()) {
-                String id = submit(client, "failover.conf", "rounds = " + ROUNDS, "round-timeout = 15s",
-                        "planner { formats = \"fp32\", batches = [4], ranks = [4], min-steps = 3, max-steps = 3 }");
+                String id = ((io.fedpipe.cluster.protocol.GatewayProtocol.JobAccepted) client.ask(
+                        new io.fedpipe.cluster.protocol.GatewayProtocol.SubmitJob("failover-" + kind + ".conf",
+                                job(kind)), Duration.ofSeconds(20))).jobId();
                 JobStatus before = await(client, id, s -> s.state() == JobState.RUNNING && s.round() >= 2,
                         Duration.ofSeconds(120));
                 assertEquals(List.of("node-1", "node-2", "node-3"), before.participants());
@@ -101,7 +111,7 @@ class NodeFailureProcessesTest {
 
                 JobStatus done = await(client, id, s -> s.state().over(), Duration.ofSeconds(180));
                 String all2 = nodes.logText("node-2");
-                System.out.printf("failover: killed node-1 in round %d (it hosted partitions %s); round without it "
+                System.out.printf(kind + " failover: killed node-1 in round %d (it hosted partitions %s); round without it "
                         + "seen after %.1f s; plan changes %s; rounds %s; whole test %.1f s%n", killedInRound, onNode1,
                         failoverSeconds, done.planChanges(), done.history().stream()
                                 .map(r -> r.round() + ":" + r.nodes().stream().map(NodeMetrics::nodeId).toList()).toList(),

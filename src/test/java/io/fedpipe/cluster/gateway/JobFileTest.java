@@ -42,7 +42,7 @@ class JobFileTest {
     void everyShippedJobFileParses() throws Exception {
         try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(Path.of("jobs"))) {
             List<Path> jobs = files.filter(f -> f.toString().endsWith(".conf")).sorted().toList();
-            assertEquals(List.of("demo.conf", "wordnet-fedpipe.conf"), jobs.stream().map(f -> f.getFileName().toString()).toList());
+            assertEquals(List.of("demo-wordnet.conf", "demo.conf", "wordnet-fedpipe.conf"), jobs.stream().map(f -> f.getFileName().toString()).toList());
             for (Path f : jobs) {
                 assertEquals("j", JobSpecReader.readJob(f, "j").jobId(), f.toString());
             }
@@ -67,8 +67,8 @@ class JobFileTest {
         "partitions = 0|job.conf:5: key 'partitions' must be >= 1, got 0",
         "round-timeout = soon|job.conf:5: key 'round-timeout' must be a duration such as 120s or 10m, got 'soon'",
         "task = ../etc|job.conf:5: key 'task' must be wordnet-topics or a dataset name (letters, digits, '.', '_', '-'), got '../etc'",
-        "roundz = 3|job.conf:5: unknown key 'roundz'; valid: alpha, importance, limit-train, limit-validation, lr, max-length, model, partition, partitions, planner, quorum, round-timeout, rounds, seed, strategy, targets, task, warmup",
-        "partition { kind = skewed }|job.conf:5: key 'partition.kind' must be iid or dirichlet, got 'skewed'",
+        "roundz = 3|job.conf:5: unknown key 'roundz'; valid: alpha, generation, importance, limit-train, limit-validation, lr, max-length, model, partition, partitions, planner, quorum, round-timeout, rounds, seed, strategy, targets, task, warmup",
+        "partition { kind = skewed }|job.conf:5: key 'partition.kind' must be iid, dirichlet or attribute, got 'skewed'",
         "partition { kind = dirichlet }|job.conf:5: missing key 'partition.alpha'",
         "importance { matrices = 0 }|job.conf:5: key 'importance.matrices' must be >= 1, got 0",
         "planner { formats = \"fp32,fp7\" }|job.conf:5: key 'planner.formats': unknown quantization format 'fp7'",

@@ -66,6 +66,10 @@ class SchedulerEventJsonTest {
                 new SchedulerEvent.RoundResumed("job-1", 3, T0.plusSeconds(26)),
                 new SchedulerEvent.JobCancelled("job-1", "cancelled by a user", T0.plusSeconds(30)),
                 new SchedulerEvent.JobFinished("job-2", T0),
+                new SchedulerEvent.JobScored("job-2", "edge-a", 630, "greedy", Map.of("bleu", 0.01),
+                        Map.of("bleu", 0.42, "cider", 0.91), List.of(new SchedulerEvent.Sample("name[The Eagle]",
+                                "Syn: a bird", "The Eagle is a pub.", "The Eagle is a pub near the river.")), 12.5,
+                        null, T0),
                 new SchedulerEvent.JobFailed("job-3", "planning failed: nothing fits", T0),
                 new SchedulerEvent.NodeJoined(WireSamples.measuredProfile("edge-m"), T0.plusSeconds(40)));
     }
