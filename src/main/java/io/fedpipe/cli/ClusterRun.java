@@ -39,8 +39,9 @@ final class ClusterRun {
     }
 
     /**
-     * As above; for a decoder job ({@code fedpipe-lm-small}) the weak edge has 85 MiB, where the
-     * 26 MB FP32 base with its activations does not fit but an INT8 or NF4 base does.
+     * As above; for a decoder job ({@code fedpipe-lm-small}) the weak edge has 260 MiB: the memory
+     * model puts an FP32 step at batch 4 and 128 tokens at 308 MB (base, adapters, activations and the
+     * B×T×vocab logits) and an NF4 or INT8 one at about 230 MB, so only a quantized base fits.
      */
     static List<LocalClusterLayout.NodeSpec> demoNodes(int n, boolean decoder) {
         if (n < 1 || n > 8) {
@@ -51,7 +52,7 @@ final class ClusterRun {
                 NodeRole.AGGREGATOR, NodeRole.EDGE), 2L << 30, 100, 100, 1.0));
         all.add(new LocalClusterLayout.NodeSpec("node-2", EnumSet.of(NodeRole.AGGREGATOR, NodeRole.EDGE), 1L << 30, 50, 50,
                 0.5));
-        all.add(new LocalClusterLayout.NodeSpec("node-3", EnumSet.of(NodeRole.EDGE), (decoder ? 85L : 120L) << 20, 10, 10,
+        all.add(new LocalClusterLayout.NodeSpec("node-3", EnumSet.of(NodeRole.EDGE), (decoder ? 260L : 120L) << 20, 10, 10,
                 0.25));
         for (int i = 4; i <= n; i++) {
             all.add(new LocalClusterLayout.NodeSpec("node-" + i, EnumSet.of(NodeRole.EDGE), 1L << 30, 50, 50, 0.5));
