@@ -15,7 +15,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code fedpipe demo} end to end on 2 node processes, 1 round, tiny limits (about 90 s on two
+ * {@code fedpipe demo} end to end on 2 node processes, 1 round, tiny limits, for the classifier and for
+ * the LLM job (about 90 s each on two
  * idle cores). Off by default, since it starts JVMs; tagged cluster, so it runs in the
  * cluster-tests execution of {@code mvn verify} once enabled: {@code mvn verify -Pdemo-smoke}, or
  * alone {@code mvn test-compile surefire:test@cluster-tests -Pdemo-smoke -Dtest=DemoSmokeTest}
@@ -65,5 +66,37 @@ class DemoSmokeTest {
                 "adapters/adapter_config.json", "adapters/adapter_model.safetensors", "report.md", "round-times.png"}) {
             assertTrue(Files.size(out.resolve(f)) > 0, f);
         }
+    }
+
+    @Test
+    void theLlmDemoRunsOneRoundAndLeavesAMergedDecoderScoresAndExamples() throws Exception {
+        Path job = dir.resolve("tiny-llm.conf");
+        Files.writeString(job, String.join("\n", "model = fedpipe-lm-small", "task = e2e", "limit-train = 120",
+                "partition { kind = iid }", "strategy = fedpipe", "rounds = 1", "targets = \"q,v\"", "alpha = 16",
+                "lr = 3e-3", "warmup = 0", "max-length = 96", "seed = 7", "partitions = 2", "quorum = 1.0",
+                "round-timeout = 3m", "planner { formats = \"fp32,int8\", batches = [4], ranks = [4], min-steps = 2,"
+                + " max-steps = 10 }", "generation { test-prompts = 6, max-new-tokens = 24 }", ""));
+        Path out = dir.resolve("out-llm");
+        StringWriter o = new StringWriter();
+        StringWriter e = new StringWriter();
+        int code = FedPipeCli.run(new PrintWriter(o, true), new PrintWriter(e, true), "demo", "--out", out.toString(),
+                "--nodes", "2", "--job", job.toString(), "--heap", "768m");
+        assertEquals(0, code, "stdout:\n" + o + "\nstderr:\n" + e);
+        assertTrue(o.toString().contains("round 1/1") && o.toString().contains(" val "), o.toString());
+        JsonNode report = new ObjectMapper().readTree(out.resolve("report.json").toFile());
+        JsonNode eval = report.get("evaluation");
+        assertEquals(6, eval.get("prompts").asInt());
+        assertTrue(eval.get("error").isNull(), eval.toString());
+        for (String m : new String[] {"bleu", "nist", "meteor", "rouge_l", "cider"}) {
+            double v = eval.get("tuned").get(m).asDouble();
+            assertTrue(Double.isFinite(v) && v >= 0, m + " " + v);
+        }
+        assertEquals(5, eval.get("examples").size());
+        for (String f : new String[] {"merged/config.json", "merged/model.safetensors", "merged/tokenizer.json",
+                "adapters/adapter_config.json", "adapters/adapter_model.safetensors", "report.md",
+                "validation-loss.png", "round-times.png"}) {
+            assertTrue(Files.size(out.resolve(f)) > 0, f);
+        }
+        assertTrue(Files.readString(out.resolve("adapters/adapter_config.json")).contains("CAUSAL_LM"));
     }
 }

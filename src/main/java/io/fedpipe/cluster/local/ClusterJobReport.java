@@ -294,9 +294,11 @@ public final class ClusterJobReport {
         b.append(String.format(Locale.ROOT, "%s on %s, strategy %s, %d rounds, %.0f s from launching the nodes to the job's end.%n%n",
                 r.model(), r.task(), r.strategy(), r.roundsDone(), r.wallSeconds()));
         Scores s = r.scores();
-        b.append(String.format(Locale.ROOT,
-                "**Validation (%d examples, merged model): accuracy %.4f, macro-F1 %.4f** (majority class %.4f).%n%n",
-                s.examples(), s.accuracy(), s.macroF1(), s.majorityBaseline()));
+        if (s != null) {
+            b.append(String.format(Locale.ROOT,
+                    "**Validation (%d examples, merged model): accuracy %.4f, macro-F1 %.4f** (majority class %.4f).%n%n",
+                    s.examples(), s.accuracy(), s.macroF1(), s.majorityBaseline()));
+        }
         b.append("## Nodes (emulated resources) and plan").append(nl).append(nl);
         b.append("| node | roles | memory budget | up/down Mbit/s | compute scale | bits | batch | ranks | steps | planned compute s |")
                 .append(nl).append("|---|---|---|---|---|---|---|---|---|---|").append(nl);
