@@ -19,16 +19,40 @@ public final class ComparisonPlots {
     public static List<Path> write(MethodComparison c, Path dir) throws IOException {
         List<Path> written = new ArrayList<>();
         for (String setting : c.settings()) {
+            List<RunLog> runs = c.runs(setting);
+            boolean bleu = runs.stream().anyMatch(r -> r.score().equals("bleu"));
             List<LinePlot.Series> lines = new ArrayList<>();
-            for (RunLog run : c.runs(setting)) {
+            List<LinePlot.Series> byBytes = new ArrayList<>();
+            double yMax = bleu ? Math.min(1, Math.max(0.1, 1.2 * runs.stream().flatMap(r -> r.rounds().stream())
+                    .mapToDouble(RunLog.Round::accuracy).max().orElse(0.5))) : 1.0;
+            for (RunLog run : runs) {
+                // Several runs of one method (seeds) are told apart by their experiment file.
+                String label = runs.stream().filter(r -> r.method().equals(run.method())).count() > 1
+                        ? run.experiment().replaceFirst("\\.conf$", "") : run.method();
                 double[] x = run.rounds().stream().mapToDouble(RunLog.Round::elapsedSeconds).toArray();
                 double[] y = run.rounds().stream().mapToDouble(RunLog.Round::accuracy).toArray();
-                lines.add(new LinePlot.Series(run.method(), x, y));
+                lines.add(new LinePlot.Series(label, x, y));
+                double[] mb = new double[run.rounds().size()];
+                double sum = 0;
+                for (int i = 0; i < mb.length; i++) {
+                    RunLog.Round r = run.rounds().get(i);
+                    sum += (r.bytesUp() + r.bytesDown()) / 1e6;
+                    mb[i] = sum;
+                }
+                byBytes.add(new LinePlot.Series(label, mb, y));
             }
-            Path accuracy = dir.resolve("accuracy-vs-time-" + fileName(setting) + ".png");
-            new LinePlot("Accuracy vs " + c.time() + " time, setting " + setting, "elapsed seconds (time: " + c.time() + ")",
-                    "validation accuracy", 1.0, lines, c.target(), LinePlot.targetLabel(c.target())).write(accuracy);
+            String score = bleu ? "BLEU (greedy, the round's test MRs)" : "validation accuracy";
+            Path accuracy = dir.resolve((bleu ? "bleu" : "accuracy") + "-vs-time-" + fileName(setting) + ".png");
+            new LinePlot((bleu ? "BLEU" : "Accuracy") + " vs " + c.time() + " time, setting " + setting,
+                    "elapsed seconds (time: " + c.time() + ")", score, yMax, lines, c.target(),
+                    LinePlot.targetLabel(c.target())).write(accuracy);
             written.add(accuracy);
+            if (bleu) {
+                Path vsBytes = dir.resolve("bleu-vs-bytes-" + fileName(setting) + ".png");
+                new LinePlot("BLEU vs bytes exchanged, setting " + setting, "MB exchanged (up + down, cumulative)",
+                        score, yMax, byBytes, c.target(), LinePlot.targetLabel(c.target())).write(vsBytes);
+                written.add(vsBytes);
+            }
 
             List<MethodComparison.Row> rows = c.rows(setting);
             List<String> methods = rows.stream().map(MethodComparison.Row::method).toList();
