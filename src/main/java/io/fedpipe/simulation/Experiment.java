@@ -45,7 +45,8 @@ public record Experiment(JobSpec job, List<SimulatedNode> nodes) {
     /** Reads and validates an experiment file; every problem is one line of one {@link IllegalArgumentException}. */
     public static Experiment read(Path file) throws NoSuchFileException {
         String name = file.getFileName().toString();
-        ConfigReader r = ConfigReader.forFile(ConfigReader.parseFile(file, "experiment file"), name);
+        // Absolute: a file named without a directory has no parent, and its includes would not resolve.
+        ConfigReader r = ConfigReader.forFile(ConfigReader.parseFile(file.toAbsolutePath(), "experiment file"), name);
         JobSpec job = JobSpecReader.read(r, JobSpecReader.Side.EXPERIMENT, name.replaceFirst("\\.conf$", ""));
         List<ConfigReader> entries = r.objects("nodes");
         if (r.has("nodes") && r.config().getValue("nodes") instanceof ConfigList list && list.isEmpty()) {
