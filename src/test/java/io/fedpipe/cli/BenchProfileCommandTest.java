@@ -36,6 +36,6 @@ class BenchProfileCommandTest {
     @Test
     void unknownBenchmarkNamesBoth() {
         CliRun r = CliRun.of("bench", "profiles");
-        assertEquals(List.of("fedpipe: unknown benchmark 'profiles'; available: step, profile, cluster"), r.errLines());
+        assertEquals(List.of("fedpipe: unknown benchmark 'profiles'; available: step, profile, memory, cluster"), r.errLines());
     }
 }
